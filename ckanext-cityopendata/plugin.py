@@ -1,0 +1,20 @@
+"""The cityopendata plugin: interface wiring only; the logic lives in modules named for it."""
+from __future__ import annotations
+
+from ckan import plugins as p
+from ckan.common import CKANConfig
+from ckan.plugins import toolkit as tk
+
+
+@tk.blanket.config_declarations
+@tk.blanket.cli
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.helpers
+class CityOpenDataPlugin(p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+
+    # IConfigurer
+    def update_config(self, config: CKANConfig) -> None:
+        tk.add_template_directory(config, "templates")
+        tk.add_public_directory(config, "public")

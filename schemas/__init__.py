@@ -1,0 +1,1 @@
+"""Data files: scheming YAML, vocabularies and the Table Schema catalogue."""
