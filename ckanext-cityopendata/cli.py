@@ -1,4 +1,4 @@
-"""`ckan cityopendata …`: the portal's command line."""
+"""`ckan cityopendata …`: the one command group of the portal; each feature adds its commands here."""
 from __future__ import annotations
 
 import click

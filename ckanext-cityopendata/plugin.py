@@ -5,6 +5,10 @@ from ckan import plugins as p
 from ckan.common import CKANConfig
 from ckan.plugins import toolkit as tk
 
+from ckanext.cityopendata import migrations
+
+migrations.install()
+
 
 @tk.blanket.config_declarations
 @tk.blanket.cli

@@ -72,7 +72,7 @@ python_env() {
         echo "up to date"; return 0
     fi
     [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade pip "setuptools<81" wheel
+    "$VENV/bin/pip" install -q --upgrade pip "setuptools==84.2.1" wheel
     "$VENV/bin/pip" install -r "$REPO/scripts/requirements.txt" -c "$REPO/scripts/constraints.txt"
     "$VENV/bin/pip" install --no-deps -e "$REPO"
     echo "$want" > "$stamp"
@@ -173,17 +173,24 @@ stop_pid() {
     rm -f "$file"
 }
 
-PLUGINS="cityopendata activity datastore xloader harvest ckan_harvester dcat dcat_rdf_harvester dcat_json_interface structured_data"
+# Plugins and options come from scripts/ini.d, one pair of fragments per feature, merged in name
+# order: NN-feature.plugins (plugin names), NN-feature.ini (options for the portal and the tests),
+# NN-feature.test.ini (options for the tests only).
+INI_D="$REPO/scripts/ini.d"
+plugins_from_fragments() { cat "$INI_D"/*.plugins | grep -v '^#' | tr '\n' ' ' | tr -s ' '; }
 
-# write_ini FILE DB CORE REDIS_DB SITE_URL: a CKAN ini made by `ckan generate config`, then our options
-# merged in with `ckan config-tool`. Extra "key = value" lines may follow on stdin.
+# write_ini FILE DB CORE REDIS_DB SITE_URL [test]: a CKAN ini made by `ckan generate config`, then
+# the computed options, the fragments and any "key = value" lines on stdin merged in with
+# `ckan config-tool`. $PLUGINS, when set, replaces the fragments' plugin list and options.
 write_ini() {
-    local file=$1 db=$2 core=$3 redis_db=$4 site_url=$5
-    local opts
+    local file=$1 db=$2 core=$3 redis_db=$4 site_url=$5 kind=${6:-portal}
+    local opts plugins fragment
     opts=$(mktemp)
+    plugins=${PLUGINS:-$(plugins_from_fragments)}
     [ -f "$file" ] || "$CKAN" generate config "$file" >/dev/null
     mkdir -p "$STATE/storage"
-    cat > "$opts" <<INI
+    {
+        cat <<INI
 [app:main]
 sqlalchemy.url = postgresql://$PG_USER:$PG_PASS@$PG_HOST:$PG_PORT/$db
 ckan.datastore.write_url = postgresql://$PG_USER:$PG_PASS@$PG_HOST:$PG_PORT/${db}_datastore
@@ -192,22 +199,23 @@ solr_url = $SOLR_URL/$core
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/$redis_db
 ckan.site_url = $site_url
 ckan.site_id = $core
-ckan.site_title = Cổng dữ liệu mở thành phố Đà Nẵng
-ckan.plugins = $PLUGINS
+ckan.plugins = $plugins
 ckan.storage_path = $STATE/storage/$core
-ckan.max_resource_size = 100
-ckan.locale_default = vi
-ckan.locale_order = vi en
-ckan.locales_offered = vi en
-ckan.auth.create_user_via_web = false
 ckan.harvest.mq.type = redis
 ckan.harvest.mq.hostname = 127.0.0.1
 ckan.harvest.mq.port = $REDIS_PORT
 ckan.harvest.mq.redis_db = $redis_db
 ckanext.xloader.jobs_db.uri = postgresql://$PG_USER:$PG_PASS@$PG_HOST:$PG_PORT/$db
-ckanext.dcat.rdf.profiles = euro_dcat_ap_3
 INI
-    cat >> "$opts"
+        if [ -z "${PLUGINS:-}" ]; then
+            for fragment in "$INI_D"/*.ini; do
+                case "$fragment" in *.test.ini) [ "$kind" = test ] || continue ;; esac
+                grep -v '^\[app:main\]' "$fragment"; echo
+            done
+        fi
+        cat
+    } > "$opts"
+    sed -i '1!{/^\[app:main\]/d}' "$opts"
     "$CKAN" config-tool "$file" -f "$opts"
     rm -f "$opts"
 }

@@ -1,6 +1,7 @@
 """Fixtures shared by the suite: a clean database with every plugin's tables, the national CKAN."""
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import pytest
@@ -8,11 +9,19 @@ import pytest
 from tests.national import NationalPortal
 
 
+def plugins_with_migrations() -> list[str]:
+    from ckan.cli.db import _resolve_alembic_config
+    from ckan.plugins import toolkit as tk
+
+    names = tk.aslist(tk.config.get("ckan.plugins"))
+    return [name for name in names if os.path.exists(_resolve_alembic_config(name))]
+
+
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):  # type: ignore[no-untyped-def]
-    """CKAN's clean_db, plus the tables of the extensions we run with (as ckanext-harvest does)."""
+    """CKAN's clean_db, plus the tables of every loaded plugin that has migrations (ours included)."""
     reset_db()
-    for plugin in ("activity", "harvest"):
+    for plugin in plugins_with_migrations():
         migrate_db_for(plugin)
 
 
