@@ -9,7 +9,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterable, Optional
+from typing import IO, Any, Iterable, Iterator, Optional
 from urllib.parse import urlsplit
 
 import requests
@@ -118,6 +118,17 @@ class GuardedSession(requests.Session):
             raise FetchError(f"more than {self.policy.max_redirects} redirects") from error
 
 
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """Yield the body as it arrives (read1 returns what is there, not a full chunk), so the
+    deadline is checked between small reads even when a source trickles."""
+    raw = response.raw
+    while True:
+        chunk = raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
 @dataclass
 class FetchResult:
     url: str
@@ -140,6 +151,7 @@ def fetch_guarded(
     """
     session = GuardedSession(policy)
     policy = session.policy
+    check_url(url, policy)
     deadline = time.monotonic() + policy.timeout
     headers = {"Accept": accept} if accept else {}
     try:
@@ -151,7 +163,7 @@ def fetch_guarded(
                 raise TooLarge(f"{url} is {int(declared)} bytes, over the limit of {policy.max_bytes}")
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_content(64 * 1024):
+            for chunk in _chunks(response):
                 size += len(chunk)
                 if size > policy.max_bytes:
                     raise TooLarge(f"{url} is over the limit of {policy.max_bytes} bytes")
