@@ -8,8 +8,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterable, Iterator, Optional
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -40,7 +41,7 @@ class FetchPolicy:
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def from_config(cls, **overrides: Any) -> "FetchPolicy":
+    def from_config(cls, **overrides: Any) -> FetchPolicy:
         """The policy set in CKAN's config (read at call time, never at import)."""
         from ckan.plugins import toolkit as tk
 
@@ -100,7 +101,7 @@ def check_url(url: str, policy: FetchPolicy) -> None:
 class GuardedSession(requests.Session):
     """A requests session that checks every request and every redirect hop against the policy."""
 
-    def __init__(self, policy: Optional[FetchPolicy] = None) -> None:
+    def __init__(self, policy: FetchPolicy | None = None) -> None:
         super().__init__()
         self.policy = policy or FetchPolicy.from_config()
         self.max_redirects = self.policy.max_redirects
@@ -140,9 +141,9 @@ class FetchResult:
 
 def fetch_guarded(
     url: str,
-    policy: Optional[FetchPolicy] = None,
-    dest: Optional[IO[bytes]] = None,
-    accept: Optional[str] = None,
+    policy: FetchPolicy | None = None,
+    dest: IO[bytes] | None = None,
+    accept: str | None = None,
 ) -> FetchResult:
     """GET ``url`` under ``policy``; write the body to ``dest`` (or return it) and stop at the cap.
 
