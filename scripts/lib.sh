@@ -223,7 +223,7 @@ INI
 # migrations_stamp: changes whenever something that could bring a migration changes.
 migrations_stamp() {
     { cat "$REPO/scripts/constraints.txt" "$INI_D"/*.plugins
-      find "$REPO/ckanext-cityopendata/migration" "$REPO/harvesters" -path '*versions*' -name '*.py' 2>/dev/null | sort | xargs -r cat
+      find "$REPO/ckanext-cityopendata" "$REPO/harvesters" -path '*migration*versions*' -name '*.py' | sort | xargs -r cat
     } | sha1sum | cut -c1-16
 }
 
