@@ -183,3 +183,18 @@ def test_an_agency_with_invalid_fields_gets_field_errors_and_is_not_created(fiel
 def test_a_former_province_is_accepted_as_an_agency_province() -> None:
     org = helpers.call_action("organization_create", context=_sysadmin(), name="so-y-te-hg", title="Sở Y tế", province="Hậu Giang")
     assert org["province"] == "92"
+
+
+def test_the_demo_catalogue_shows_the_city_schemas() -> None:
+    from ckanext.cityopendata import demo
+
+    counts = demo.seed()
+    assert counts["datasets_created"] >= 6
+    air = helpers.call_action("package_show", id="chat-luong-khong-khi")
+    assert air["topics"] == ["environment", "health"]
+    assert "48" in air["admin_units"] and "Quận Hải Châu, Đà Nẵng" in air["admin_units_original"]
+    assert air["resources"][0]["table_schema"] == "air-quality-readings/1.0"
+    agency = helpers.call_action("organization_show", id="so-xay-dung")
+    assert (agency["province"], agency["agency_type"]) == ("48", "department")
+    assert _titles(q="Hội An") == ["Cơ sở lưu trú du lịch Đà Nẵng"]
+    assert demo.seed()["datasets_created"] == 0  # idempotent
