@@ -143,3 +143,25 @@ def test_the_dataset_page_shows_the_units_by_name(app: Any) -> None:
     _seed_for_facets()
     page = html.unescape(app.get("/dataset/du-lieu-a").body)
     assert "Thành phố Đà Nẵng" in page and "Giao thông vận tải" in page
+
+
+def test_a_resource_page_links_its_table_schema_to_the_catalogue(app: Any) -> None:
+    org = factories.Organization()
+    dataset = helpers.call_action(
+        "package_create", context={"user": factories.Sysadmin()["name"]}, name="diem-dung", title="Điểm dừng",
+        owner_org=org["id"], resources=[{"url": "http://example.com/a.csv", "format": "CSV", "table_schema": "bus-stops/1.0"}],
+    )
+    page = app.get(f"/dataset/diem-dung/resource/{dataset['resources'][0]['id']}")
+    assert 'href="/schemas/tables/bus-stops/1.0"' in page.body
+
+
+def test_hostile_metadata_is_shown_escaped(app: Any) -> None:
+    org = factories.Organization()
+    helpers.call_action(
+        "package_create", context={"user": factories.Sysadmin()["name"]}, name="doc-hai", owner_org=org["id"],
+        title="<script>alert(1)</script> Dữ liệu", title_en="<img src=x onerror=alert(1)>",
+        contact_name="<b>x</b>", legal_basis="<iframe src=//evil>",
+    )
+    page = app.get("/dataset/doc-hai").body
+    assert "<script>alert(1)</script>" not in page and "<img src=x" not in page and "<iframe" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Dữ liệu" in page

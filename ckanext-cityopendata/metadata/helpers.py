@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import admin_units, language, vocabularies
+from . import admin_units, language, paths, table_schemas, vocabularies
 
 __all__ = [
     "cityopendata_vocabulary_choices",
@@ -16,6 +16,7 @@ __all__ = [
     "cityopendata_agency_type_choices",
     "cityopendata_province_choices",
     "cityopendata_pick_label",
+    "cityopendata_table_schema_page",
 ]
 
 
@@ -62,3 +63,13 @@ def cityopendata_province_choices(field: Any = None) -> list[dict[str, str]]:
     reg = admin_units.register()
     provinces = [u for u in reg.current.values() if u.level == admin_units.PROVINCE]
     return [{"value": u.code, "label": u.name} for u in sorted(provinces, key=lambda u: u.code)]
+
+
+def cityopendata_table_schema_page(value: str) -> str | None:
+    """The catalogue page of a Table Schema id, the URL itself for a remote schema, else None."""
+    found = table_schemas.get(value) if value else None
+    if found is not None:
+        return f"{paths.PREFIX}/{found.name}/{found.version}"
+    if value and value.startswith(("http://", "https://")):
+        return value
+    return None
