@@ -59,6 +59,15 @@ def test_an_editor_creates_a_dataset_with_city_metadata_through_the_form(app: An
 
     edit = app.get("/dataset/edit/diem-dung-xe-buyt")
     assert 'value="20242; 20257; 48"' in edit.body  # the list field is edited as one line
+    response = _form_post(app, "/dataset/edit/diem-dung-xe-buyt", {
+        "name": "diem-dung-xe-buyt", "title": "Điểm dừng xe buýt (2025)", "owner_org": editor["org"]["id"],
+        "admin_units": "20242; 20257; 48", "topics": ["transport"], "save": "",
+    })
+    assert response.status_code == 302, response.body
+    edited = helpers.call_action("package_show", context={"ignore_auth": True}, id="diem-dung-xe-buyt")
+    assert edited["title"] == "Điểm dừng xe buýt (2025)" and edited["topics"] == ["transport"]
+    assert edited["admin_units"] == ["20242", "20257", "48"]
+    assert edited["admin_units_original"] == ["Quận Hải Châu, Đà Nẵng", "48"]  # kept through the edit
 
 
 def test_a_dataset_form_with_invalid_metadata_shows_field_errors_and_saves_nothing(app: Any, editor: dict[str, Any]) -> None:

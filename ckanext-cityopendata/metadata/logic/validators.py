@@ -199,6 +199,17 @@ def cityopendata_admin_units(key: FlattenKey, data: FlattenDataDict, errors: Fla
     original_key = key[:-1] + ("admin_units_original",)
     if converted:
         data[original_key] = json.dumps(given, ensure_ascii=False)
+    elif _blank(data.get(original_key)):
+        # The edit form shows the current codes and not the values as given: keep those stored.
+        stored = _stored_extras(context)
+        if stored.get("admin_units") == data[key] and stored.get("admin_units_original"):
+            data[original_key] = stored["admin_units_original"]
+
+
+def _stored_extras(context: Context) -> dict[str, Any]:
+    package = context.get("package")
+    extras = getattr(package, "extras", None)
+    return dict(extras) if isinstance(extras, dict) else {}
 
 
 def _option(unit: admin_units.Unit) -> str:
