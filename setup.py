@@ -37,6 +37,7 @@ setup(
             "config_declaration.yaml",
             "templates/**/*",
             "*/templates/**/*",
+            "*/i18n/**/*",
             "assets/**/*",
             "i18n/**/*",
             "demo/*.json",

@@ -70,17 +70,27 @@ def test_an_editor_creates_a_dataset_with_city_metadata_through_the_form(app: An
     assert edited["admin_units_original"] == ["Quận Hải Châu, Đà Nẵng", "48"]  # kept through the edit
 
 
-def test_a_dataset_form_with_invalid_metadata_shows_field_errors_and_saves_nothing(app: Any, editor: dict[str, Any]) -> None:
-    response = _form_post(app, "/dataset/new", {
+DATASET_FORM_ERRORS = {
+    "": ["Cần nhập tiêu đề tiếng Việt", "Phường Hải Châu không thuộc tỉnh/thành phố đã chọn",
+         "Ngày kết thúc (2025-01-01) trước ngày bắt đầu (2025-07-01)"],
+    "/en": ["A Vietnamese title is required", "Phường Hải Châu is not in the chosen province",
+            "The end date (2025-01-01) is before the start date (2025-07-01)"],
+}
+
+
+@pytest.mark.parametrize("locale", ["", "/en"], ids=["vi", "en"])
+def test_a_dataset_form_with_invalid_metadata_shows_field_errors_and_saves_nothing(
+    app: Any, editor: dict[str, Any], locale: str
+) -> None:
+    response = _form_post(app, f"{locale}/dataset/new", {
         "name": "bi-loi", "title": "", "title_en": "Broken", "owner_org": editor["org"]["id"],
         "admin_units": "79; 20242", "temporal_start": "2025-07-01", "temporal_end": "2025-01-01",
         "save": "go-resources",
     })
     assert response.status_code == 200
     page = html.unescape(response.body)
-    assert "A Vietnamese title is required" in page
-    assert "Phường Hải Châu is not in the chosen province" in page
-    assert "before the start date" in page
+    for message in DATASET_FORM_ERRORS[locale]:
+        assert message in page, message
     with pytest.raises(tk.ObjectNotFound):
         helpers.call_action("package_show", context={"ignore_auth": True}, id="bi-loi")
 
@@ -104,7 +114,7 @@ def test_an_agency_form_with_invalid_fields_shows_errors_and_creates_nothing(app
     })
     assert response.status_code == 200
     page = html.unescape(response.body)
-    assert "Unknown province: “Atlantis”" in page and "Must be an http:// or https:// address" in page
+    assert "Không có tỉnh/thành phố: “Atlantis”" in page and "Phải là địa chỉ http:// hoặc https://" in page
     with pytest.raises(tk.ObjectNotFound):
         helpers.call_action("organization_show", id="so-y-te")
 

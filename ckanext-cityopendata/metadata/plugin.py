@@ -6,6 +6,7 @@ from typing import Any
 
 from ckan import plugins as p
 from ckan.common import CKANConfig
+from ckan.lib.plugins import DefaultTranslation
 from ckan.plugins import toolkit as tk
 
 from ckanext.cityopendata import migrations
@@ -20,8 +21,9 @@ migrations.install()
 @tk.blanket.validators
 @tk.blanket.helpers
 @tk.blanket.blueprints
-class CityOpenDataSchemasPlugin(p.SingletonPlugin):
+class CityOpenDataSchemasPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
 
