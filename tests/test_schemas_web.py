@@ -162,6 +162,7 @@ def test_the_dataset_page_shows_the_units_by_name(app: Any) -> None:
     _seed_for_facets()
     page = html.unescape(app.get("/dataset/du-lieu-a").body)
     assert "Thành phố Đà Nẵng" in page and "Giao thông vận tải" in page
+    assert "Thời điểm thu thập" not in page  # empty fields (harvest provenance here) stay out
 
 
 def test_a_resource_page_links_its_table_schema_to_the_catalogue(app: Any) -> None:
