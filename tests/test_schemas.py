@@ -116,6 +116,7 @@ INVALID = [
     ("license_id", {"license_id": "all-rights-reserved"}, "Unknown code “all-rights-reserved”"),
     ("contact_email", {"contact_email": "not an email"}, "Email"),
     ("title", {"title": "x" * 501}, "at most 500 characters"),
+    ("admin_units", {"admin_units": ["48"] * 501}, "At most 500 units"),
 ]
 
 

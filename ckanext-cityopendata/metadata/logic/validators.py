@@ -36,6 +36,7 @@ __all__ = [
 
 _ = tk._
 Missing = tk.missing
+MAX_UNITS = 500
 _OFFICIAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,49}$")
 
 
@@ -163,6 +164,9 @@ def cityopendata_admin_units(key: FlattenKey, data: FlattenDataDict, errors: Fla
         data[key[:-1] + ("admin_units_original",)] = Missing
         return
     given = [nfc(v) for v in admin_units.split_values(value)]
+    if len(given) > MAX_UNITS or any(len(v) > 200 for v in given):
+        errors[key].append(_("At most {max} units of at most 200 characters each").format(max=MAX_UNITS))
+        return
     codes: list[str] = []
     converted = False
     for item in given:
