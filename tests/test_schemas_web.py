@@ -185,3 +185,10 @@ def test_hostile_metadata_is_shown_escaped(app: Any) -> None:
     page = app.get("/dataset/doc-hai").body
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page and "<iframe" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Dữ liệu" in page
+
+
+def test_an_agency_page_shows_the_facets_in_vietnamese(app: Any) -> None:
+    _seed_for_facets()
+    page = html.unescape(app.get("/organization/so-xay-dung").body)
+    for text in ("Chủ đề", "Giao thông vận tải", "Tần suất cập nhật", "Hằng ngày"):
+        assert text in page, text

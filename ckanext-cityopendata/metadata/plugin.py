@@ -35,6 +35,13 @@ class CityOpenDataSchemasPlugin(p.SingletonPlugin, DefaultTranslation):
     def dataset_facets(self, facets_dict: "OrderedDict[str, Any]", package_type: str) -> "OrderedDict[str, Any]":
         return search.dataset_facets(facets_dict)
 
+    def organization_facets(
+        self, facets_dict: "OrderedDict[str, Any]", organization_type: str, package_type: str | None
+    ) -> "OrderedDict[str, Any]":
+        facets = search.dataset_facets(facets_dict)
+        facets.pop("organization", None)  # an agency's page lists only its own datasets
+        return facets
+
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.index_fields(pkg_dict)
