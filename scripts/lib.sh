@@ -219,3 +219,21 @@ INI
     "$CKAN" config-tool "$file" -f "$opts"
     rm -f "$opts"
 }
+
+# migrations_stamp: changes whenever something that could bring a migration changes.
+migrations_stamp() {
+    { cat "$REPO/scripts/constraints.txt" "$INI_D"/*.plugins
+      find "$REPO/ckanext-cityopendata/migration" "$REPO/harvesters" -path '*versions*' -name '*.py' 2>/dev/null | sort | xargs -r cat
+    } | sha1sum | cut -c1-16
+}
+
+# migrate_once INI DB COMMANDS...: run the migration function unless this database is already at
+# the current stamp (each `ckan` start costs seconds).
+migrate_once() {
+    local db=$1; shift
+    local file="$STATE/migrated-$db" want
+    want=$(migrations_stamp)
+    if [ "$(cat "$file" 2>/dev/null)" = "$want" ]; then echo "up to date"; return 0; fi
+    "$@"
+    echo "$want" > "$file"
+}
