@@ -1,4 +1,5 @@
 """City schemas: datasets and agencies with the portal's metadata, through the API."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -6,8 +7,7 @@ from typing import Any
 
 import pytest
 from ckan.plugins import toolkit as tk
-from ckan.tests import factories
-from ckan.tests import helpers
+from ckan.tests import factories, helpers
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -51,8 +51,14 @@ def test_an_agency_publishes_a_dataset_with_the_city_metadata() -> None:
         contact_name="Phòng Quản lý vận tải",
         contact_email="vantai@danang.gov.vn",
         legal_basis="Quyết định 1234/QĐ-UBND",
-        resources=[{"url": "http://example.com/stops.csv", "format": "CSV", "encoding": "UTF-8",
-                    "table_schema": "bus-stops/1.0"}],
+        resources=[
+            {
+                "url": "http://example.com/stops.csv",
+                "format": "CSV",
+                "encoding": "UTF-8",
+                "table_schema": "bus-stops/1.0",
+            }
+        ],
     )
     shown = helpers.call_action("package_show", id=dataset["id"])
     assert shown["title"] == "Điểm dừng xe buýt Đà Nẵng" and unicodedata.is_normalized("NFC", shown["title"])
@@ -120,8 +126,12 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize(("field", "values", "message"), INVALID, ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(INVALID)])
-def test_invalid_metadata_gets_an_error_on_its_field_and_nothing_is_saved(field: str, values: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "values", "message"), INVALID, ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(INVALID)]
+)
+def test_invalid_metadata_gets_an_error_on_its_field_and_nothing_is_saved(
+    field: str, values: dict[str, Any], message: str
+) -> None:
     fields = dict({"name": "bi-loi", "title": "Dữ liệu lỗi"}, **values)
     with pytest.raises(tk.ValidationError) as raised:
         _create(**fields)
@@ -135,12 +145,20 @@ def test_invalid_metadata_gets_an_error_on_its_field_and_nothing_is_saved(field:
 
 def test_a_resource_with_an_unknown_table_schema_is_refused_on_its_field() -> None:
     with pytest.raises(tk.ValidationError) as raised:
-        _create(name="bi-loi", title="Dữ liệu lỗi",
-                resources=[{"url": "http://example.com/a.csv", "table_schema": "bus-stops/9.9", "encoding": "utf-8"}])
+        _create(
+            name="bi-loi",
+            title="Dữ liệu lỗi",
+            resources=[
+                {"url": "http://example.com/a.csv", "table_schema": "bus-stops/9.9", "encoding": "utf-8"}
+            ],
+        )
     assert "Unknown Table Schema “bus-stops/9.9”" in str(raised.value.error_dict["resources"])
     with pytest.raises(tk.ValidationError) as raised:
-        _create(name="bi-loi", title="Dữ liệu lỗi",
-                resources=[{"url": "http://example.com/a.csv", "encoding": "klingon-8"}])
+        _create(
+            name="bi-loi",
+            title="Dữ liệu lỗi",
+            resources=[{"url": "http://example.com/a.csv", "encoding": "klingon-8"}],
+        )
     assert "Unknown character encoding" in str(raised.value.error_dict["resources"])
 
 
@@ -156,25 +174,45 @@ def test_updating_a_dataset_keeps_its_units_and_the_units_as_given() -> None:
 
 def test_an_agency_is_created_with_its_city_fields() -> None:
     org = helpers.call_action(
-        "organization_create", context=_sysadmin(), name="so-xay-dung", title="Sở Xây dựng",
-        title_en="Department of Construction", agency_type="department", province="Đà Nẵng",
-        official_code="000.00.12.H17", contact_email="sxd@danang.gov.vn", website="https://sxd.danang.gov.vn",
+        "organization_create",
+        context=_sysadmin(),
+        name="so-xay-dung",
+        title="Sở Xây dựng",
+        title_en="Department of Construction",
+        agency_type="department",
+        province="Đà Nẵng",
+        official_code="000.00.12.H17",
+        contact_email="sxd@danang.gov.vn",
+        website="https://sxd.danang.gov.vn",
     )
     shown = helpers.call_action("organization_show", id=org["id"])
-    assert (shown["province"], shown["agency_type"], shown["title_en"]) == ("48", "department", "Department of Construction")
+    assert (shown["province"], shown["agency_type"], shown["title_en"]) == (
+        "48",
+        "department",
+        "Department of Construction",
+    )
     assert shown["official_code"] == "000.00.12.H17"
 
 
-@pytest.mark.parametrize(("field", "values", "message"), [
-    ("province", {"province": "Quận Hải Châu"}, "Unknown province"),
-    ("agency_type", {"agency_type": "ministry-of-magic"}, "Unknown code"),
-    ("official_code", {"official_code": "<b>x</b>"}, "official code"),
-    ("website", {"website": "javascript:alert(1)"}, "http://"),
-    ("title", {"title": " "}, "Vietnamese title is required"),
-])
-def test_an_agency_with_invalid_fields_gets_field_errors_and_is_not_created(field: str, values: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "values", "message"),
+    [
+        ("province", {"province": "Quận Hải Châu"}, "Unknown province"),
+        ("agency_type", {"agency_type": "ministry-of-magic"}, "Unknown code"),
+        ("official_code", {"official_code": "<b>x</b>"}, "official code"),
+        ("website", {"website": "javascript:alert(1)"}, "http://"),
+        ("title", {"title": " "}, "Vietnamese title is required"),
+    ],
+)
+def test_an_agency_with_invalid_fields_gets_field_errors_and_is_not_created(
+    field: str, values: dict[str, Any], message: str
+) -> None:
     with pytest.raises(tk.ValidationError) as raised:
-        helpers.call_action("organization_create", context=_sysadmin(), **dict({"name": "co-quan", "title": "Cơ quan"}, **values))
+        helpers.call_action(
+            "organization_create",
+            context=_sysadmin(),
+            **dict({"name": "co-quan", "title": "Cơ quan"}, **values),
+        )
     assert field in raised.value.error_dict, raised.value.error_dict
     assert message.lower() in str(raised.value.error_dict[field]).lower()
     with pytest.raises(tk.ObjectNotFound):
@@ -182,7 +220,9 @@ def test_an_agency_with_invalid_fields_gets_field_errors_and_is_not_created(fiel
 
 
 def test_a_former_province_is_accepted_as_an_agency_province() -> None:
-    org = helpers.call_action("organization_create", context=_sysadmin(), name="so-y-te-hg", title="Sở Y tế", province="Hậu Giang")
+    org = helpers.call_action(
+        "organization_create", context=_sysadmin(), name="so-y-te-hg", title="Sở Y tế", province="Hậu Giang"
+    )
     assert org["province"] == "92"
 
 

@@ -1,4 +1,5 @@
 """The Table Schema catalogue and the vocabularies: data files, Action API and stable URLs."""
+
 from __future__ import annotations
 
 import json
@@ -6,9 +7,8 @@ import json
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import helpers
-from frictionless import Resource, Schema, validate
-
 from ckanext.cityopendata.metadata import table_schemas
+from frictionless import Resource, Schema, validate
 
 CATALOGUE = sorted(table_schemas.catalogue())
 ANONYMOUS = {"user": "", "ignore_auth": False}
@@ -23,9 +23,18 @@ def _report(schema_id: str, kind: str):  # type: ignore[no-untyped-def]
 def test_the_catalogue_has_the_standard_city_tables() -> None:
     names = {s.split("/")[0] for s in CATALOGUE}
     assert len(names) >= 10
-    assert {"bus-stops", "schools", "health-facilities", "air-quality-readings", "public-wifi",
-            "administrative-procedure-statistics", "budget-execution", "tourist-accommodation",
-            "traffic-incidents", "land-use-plans"} <= names
+    assert {
+        "bus-stops",
+        "schools",
+        "health-facilities",
+        "air-quality-readings",
+        "public-wifi",
+        "administrative-procedure-statistics",
+        "budget-execution",
+        "tourist-accommodation",
+        "traffic-incidents",
+        "land-use-plans",
+    } <= names
 
 
 @pytest.mark.parametrize("schema_id", CATALOGUE)
@@ -49,19 +58,26 @@ def test_each_schema_accepts_its_valid_example(schema_id: str) -> None:
 def test_each_schema_rejects_its_invalid_example(schema_id: str) -> None:
     report = _report(schema_id, "invalid")
     assert not report.valid
-    assert {e.type for e in report.tasks[0].errors} & {"type-error", "constraint-error", "primary-key", "unique-error"}
+    assert {e.type for e in report.tasks[0].errors} & {
+        "type-error",
+        "constraint-error",
+        "primary-key",
+        "unique-error",
+    }
 
 
 def test_vietnamese_dates_and_numbers_are_read_as_such() -> None:
     budget = table_schemas.get("budget-execution")
     assert budget is not None
-    rows = Resource(budget.example("valid").encode(), format="csv",
-                    schema=Schema.from_descriptor(budget.descriptor)).read_rows()
+    rows = Resource(
+        budget.example("valid").encode(), format="csv", schema=Schema.from_descriptor(budget.descriptor)
+    ).read_rows()
     assert str(rows[0]["thuc_hien"]) == "15876000.5"  # "15.876.000,5"
     stops = table_schemas.get("bus-stops/1.0")
     assert stops is not None
-    rows = Resource(stops.example("valid").encode(), format="csv",
-                    schema=Schema.from_descriptor(stops.descriptor)).read_rows()
+    rows = Resource(
+        stops.example("valid").encode(), format="csv", schema=Schema.from_descriptor(stops.descriptor)
+    ).read_rows()
     assert rows[0]["ngay_cap_nhat"].isoformat() == "2025-07-15"  # "15/07/2025"
 
 
@@ -69,11 +85,20 @@ def test_anyone_lists_and_fetches_the_table_schemas_through_the_api() -> None:
     listed = helpers.call_action("cityopendata_table_schema_list", context=dict(ANONYMOUS))
     assert len(listed) >= 10
     stops = next(s for s in listed if s["name"] == "bus-stops")
-    assert stops["id"] == "bus-stops/1.0" and stops["title"] == "Điểm dừng xe buýt" and stops["title_en"] == "Bus stops"
+    assert (
+        stops["id"] == "bus-stops/1.0"
+        and stops["title"] == "Điểm dừng xe buýt"
+        and stops["title_en"] == "Bus stops"
+    )
     assert stops["url"].endswith("/schemas/tables/bus-stops/1.0/schema.json")
     shown = helpers.call_action("cityopendata_table_schema_show", context=dict(ANONYMOUS), id="bus-stops/1.0")
     assert shown["primaryKey"] == ["ma_diem_dung"] and shown["id"] == "bus-stops/1.0"
-    assert helpers.call_action("cityopendata_table_schema_show", context=dict(ANONYMOUS), id="bus-stops")["version"] == "1.0"
+    assert (
+        helpers.call_action("cityopendata_table_schema_show", context=dict(ANONYMOUS), id="bus-stops")[
+            "version"
+        ]
+        == "1.0"
+    )
     with pytest.raises(tk.ObjectNotFound):
         helpers.call_action("cityopendata_table_schema_show", context=dict(ANONYMOUS), id="bus-stops/9.9")
     with pytest.raises(tk.ValidationError):
@@ -105,12 +130,18 @@ def test_the_catalogue_page_lists_every_schema(app) -> None:  # type: ignore[no-
 def test_anyone_reads_the_vocabularies_through_the_api() -> None:
     names = [v["name"] for v in helpers.call_action("cityopendata_vocabulary_list", context=dict(ANONYMOUS))]
     assert {"topics", "licences", "update_frequencies", "admin_units"} <= set(names)
-    licences = helpers.call_action("cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="licences")["items"]
+    licences = helpers.call_action("cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="licences")[
+        "items"
+    ]
     openness = [item["open"] for item in licences]
     assert openness == sorted(openness, reverse=True) and openness[0]  # open licences first
     assert all(item["vi"] and item["en"] for item in licences)
-    frequencies = helpers.call_action("cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="update_frequencies")
-    assert {"daily", "weekly", "monthly", "quarterly", "yearly", "irregular", "realtime"} <= {i["code"] for i in frequencies["items"]}
+    frequencies = helpers.call_action(
+        "cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="update_frequencies"
+    )
+    assert {"daily", "weekly", "monthly", "quarterly", "yearly", "irregular", "realtime"} <= {
+        i["code"] for i in frequencies["items"]
+    }
     with pytest.raises(tk.ObjectNotFound):
         helpers.call_action("cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="nope")
 
@@ -119,7 +150,9 @@ def test_the_administrative_units_are_the_34_provinces_and_3321_communes_of_2025
     units = helpers.call_action("cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="admin_units")
     levels = [u["level"] for u in units["items"]]
     assert (levels.count("province"), levels.count("commune")) == (34, 3321)
-    da_nang = helpers.call_action("cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="admin_units", province="48")
+    da_nang = helpers.call_action(
+        "cityopendata_vocabulary_show", context=dict(ANONYMOUS), id="admin_units", province="48"
+    )
     hai_chau = next(u for u in da_nang["items"] if u["code"] == "20242")
     assert hai_chau["vi"] == "Phường Hải Châu" and "Quận Hải Châu" in hai_chau["former_names"]
     can_tho = next(u for u in units["items"] if u["code"] == "92")

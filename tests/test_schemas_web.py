@@ -1,4 +1,5 @@
 """City schemas on the web: the dataset and agency forms, and the search facets with Vietnamese labels."""
+
 from __future__ import annotations
 
 import html
@@ -7,8 +8,7 @@ from typing import Any
 
 import pytest
 from ckan.plugins import toolkit as tk
-from ckan.tests import factories
-from ckan.tests import helpers
+from ckan.tests import factories, helpers
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -35,34 +35,61 @@ def _log_in(app: Any, user: dict[str, Any]) -> None:
 @pytest.fixture
 def editor(app: Any) -> dict[str, Any]:
     user = factories.User(password=PASSWORD)
-    org = factories.Organization(name="so-xay-dung", title="Sở Xây dựng", users=[{"name": user["name"], "capacity": "editor"}])
+    org = factories.Organization(
+        name="so-xay-dung", title="Sở Xây dựng", users=[{"name": user["name"], "capacity": "editor"}]
+    )
     _log_in(app, user)
     return {"user": user, "org": org}
 
 
-def test_an_editor_creates_a_dataset_with_city_metadata_through_the_form(app: Any, editor: dict[str, Any]) -> None:
-    response = _form_post(app, "/dataset/new", {
-        "name": "diem-dung-xe-buyt", "title": "Điểm dừng xe buýt", "title_en": "Bus stops",
-        "owner_org": editor["org"]["id"], "topics": ["transport", "government"],
-        "admin_units": "Quận Hải Châu, Đà Nẵng; 48", "temporal_start": "2025-07-01",
-        "temporal_end": "2025-12-31", "update_frequency": "weekly", "license_id": "cc-by",
-        "tag_string": "xe buýt,giao thông", "save": "go-resources",
-    })
+def test_an_editor_creates_a_dataset_with_city_metadata_through_the_form(
+    app: Any, editor: dict[str, Any]
+) -> None:
+    response = _form_post(
+        app,
+        "/dataset/new",
+        {
+            "name": "diem-dung-xe-buyt",
+            "title": "Điểm dừng xe buýt",
+            "title_en": "Bus stops",
+            "owner_org": editor["org"]["id"],
+            "topics": ["transport", "government"],
+            "admin_units": "Quận Hải Châu, Đà Nẵng; 48",
+            "temporal_start": "2025-07-01",
+            "temporal_end": "2025-12-31",
+            "update_frequency": "weekly",
+            "license_id": "cc-by",
+            "tag_string": "xe buýt,giao thông",
+            "save": "go-resources",
+        },
+    )
     assert response.status_code == 302, response.body
     assert "/dataset/diem-dung-xe-buyt" in response.headers["Location"]
     shown = helpers.call_action("package_show", context={"ignore_auth": True}, id="diem-dung-xe-buyt")
     assert shown["topics"] == ["transport", "government"]
     assert shown["admin_units"] == ["20242", "20257", "48"]
     assert shown["admin_units_original"] == ["Quận Hải Châu, Đà Nẵng", "48"]
-    assert (shown["update_frequency"], shown["license_id"], shown["temporal_end"]) == ("weekly", "cc-by", "2025-12-31")
+    assert (shown["update_frequency"], shown["license_id"], shown["temporal_end"]) == (
+        "weekly",
+        "cc-by",
+        "2025-12-31",
+    )
     assert sorted(t["name"] for t in shown["tags"]) == ["giao thông", "xe buýt"]
 
     edit = app.get("/dataset/edit/diem-dung-xe-buyt")
     assert 'value="20242; 20257; 48"' in edit.body  # the list field is edited as one line
-    response = _form_post(app, "/dataset/edit/diem-dung-xe-buyt", {
-        "name": "diem-dung-xe-buyt", "title": "Điểm dừng xe buýt (2025)", "owner_org": editor["org"]["id"],
-        "admin_units": "20242; 20257; 48", "topics": ["transport"], "save": "",
-    })
+    response = _form_post(
+        app,
+        "/dataset/edit/diem-dung-xe-buyt",
+        {
+            "name": "diem-dung-xe-buyt",
+            "title": "Điểm dừng xe buýt (2025)",
+            "owner_org": editor["org"]["id"],
+            "admin_units": "20242; 20257; 48",
+            "topics": ["transport"],
+            "save": "",
+        },
+    )
     assert response.status_code == 302, response.body
     edited = helpers.call_action("package_show", context={"ignore_auth": True}, id="diem-dung-xe-buyt")
     assert edited["title"] == "Điểm dừng xe buýt (2025)" and edited["topics"] == ["transport"]
@@ -71,10 +98,16 @@ def test_an_editor_creates_a_dataset_with_city_metadata_through_the_form(app: An
 
 
 DATASET_FORM_ERRORS = {
-    "": ["Cần nhập tiêu đề tiếng Việt", "Phường Hải Châu không thuộc tỉnh/thành phố đã chọn",
-         "Ngày kết thúc (2025-01-01) trước ngày bắt đầu (2025-07-01)"],
-    "/en": ["A Vietnamese title is required", "Phường Hải Châu is not in the chosen province",
-            "The end date (2025-01-01) is before the start date (2025-07-01)"],
+    "": [
+        "Cần nhập tiêu đề tiếng Việt",
+        "Phường Hải Châu không thuộc tỉnh/thành phố đã chọn",
+        "Ngày kết thúc (2025-01-01) trước ngày bắt đầu (2025-07-01)",
+    ],
+    "/en": [
+        "A Vietnamese title is required",
+        "Phường Hải Châu is not in the chosen province",
+        "The end date (2025-01-01) is before the start date (2025-07-01)",
+    ],
 }
 
 
@@ -82,11 +115,20 @@ DATASET_FORM_ERRORS = {
 def test_a_dataset_form_with_invalid_metadata_shows_field_errors_and_saves_nothing(
     app: Any, editor: dict[str, Any], locale: str
 ) -> None:
-    response = _form_post(app, f"{locale}/dataset/new", {
-        "name": "bi-loi", "title": "", "title_en": "Broken", "owner_org": editor["org"]["id"],
-        "admin_units": "79; 20242", "temporal_start": "2025-07-01", "temporal_end": "2025-01-01",
-        "save": "go-resources",
-    })
+    response = _form_post(
+        app,
+        f"{locale}/dataset/new",
+        {
+            "name": "bi-loi",
+            "title": "",
+            "title_en": "Broken",
+            "owner_org": editor["org"]["id"],
+            "admin_units": "79; 20242",
+            "temporal_start": "2025-07-01",
+            "temporal_end": "2025-01-01",
+            "save": "go-resources",
+        },
+    )
     assert response.status_code == 200
     page = html.unescape(response.body)
     for message in DATASET_FORM_ERRORS[locale]:
@@ -97,11 +139,20 @@ def test_a_dataset_form_with_invalid_metadata_shows_field_errors_and_saves_nothi
 
 def test_a_sysadmin_creates_an_agency_through_the_form(app: Any) -> None:
     _log_in(app, factories.Sysadmin(password=PASSWORD))
-    response = _form_post(app, "/organization/new", {
-        "name": "so-y-te", "title": "Sở Y tế", "title_en": "Department of Health",
-        "agency_type": "department", "province": "48", "official_code": "000.00.15.H17",
-        "website": "https://soyte.danang.gov.vn", "save": "",
-    })
+    response = _form_post(
+        app,
+        "/organization/new",
+        {
+            "name": "so-y-te",
+            "title": "Sở Y tế",
+            "title_en": "Department of Health",
+            "agency_type": "department",
+            "province": "48",
+            "official_code": "000.00.15.H17",
+            "website": "https://soyte.danang.gov.vn",
+            "save": "",
+        },
+    )
     assert response.status_code == 302, response.body
     shown = helpers.call_action("organization_show", id="so-y-te")
     assert (shown["title"], shown["province"], shown["agency_type"]) == ("Sở Y tế", "48", "department")
@@ -109,9 +160,17 @@ def test_a_sysadmin_creates_an_agency_through_the_form(app: Any) -> None:
 
 def test_an_agency_form_with_invalid_fields_shows_errors_and_creates_nothing(app: Any) -> None:
     _log_in(app, factories.Sysadmin(password=PASSWORD))
-    response = _form_post(app, "/organization/new", {
-        "name": "so-y-te", "title": "Sở Y tế", "province": "Atlantis", "website": "ftp://x", "save": "",
-    })
+    response = _form_post(
+        app,
+        "/organization/new",
+        {
+            "name": "so-y-te",
+            "title": "Sở Y tế",
+            "province": "Atlantis",
+            "website": "ftp://x",
+            "save": "",
+        },
+    )
     assert response.status_code == 200
     page = html.unescape(response.body)
     assert "Không có tỉnh/thành phố: “Atlantis”" in page and "Phải là địa chỉ http:// hoặc https://" in page
@@ -122,10 +181,20 @@ def test_an_agency_form_with_invalid_fields_shows_errors_and_creates_nothing(app
 def _seed_for_facets() -> None:
     sysadmin = {"user": factories.Sysadmin()["name"]}
     org = factories.Organization(name="so-xay-dung", title="Sở Xây dựng")
-    for name, topics, frequency in (("du-lieu-a", ["transport"], "daily"), ("du-lieu-b", ["transport", "health"], "monthly")):
+    for name, topics, frequency in (
+        ("du-lieu-a", ["transport"], "daily"),
+        ("du-lieu-b", ["transport", "health"], "monthly"),
+    ):
         helpers.call_action(
-            "package_create", context=dict(sysadmin), name=name, title=f"Dữ liệu {name[-1]}", owner_org=org["id"],
-            topics=topics, update_frequency=frequency, license_id="cc-by", admin_units=["48"],
+            "package_create",
+            context=dict(sysadmin),
+            name=name,
+            title=f"Dữ liệu {name[-1]}",
+            owner_org=org["id"],
+            topics=topics,
+            update_frequency=frequency,
+            license_id="cc-by",
+            admin_units=["48"],
             resources=[{"url": f"http://example.com/{name}.csv", "format": "CSV"}],
         )
 
@@ -133,9 +202,13 @@ def _seed_for_facets() -> None:
 def test_search_facets_carry_vietnamese_labels() -> None:
     _seed_for_facets()
     found = helpers.call_action(
-        "package_search", **{"facet.field": ["vocab_topics", "update_frequency", "license_id", "vocab_admin_units"]}
+        "package_search",
+        **{"facet.field": ["vocab_topics", "update_frequency", "license_id", "vocab_admin_units"]},
     )
-    labels = {field: {i["name"]: i["display_name"] for i in facet["items"]} for field, facet in found["search_facets"].items()}
+    labels = {
+        field: {i["name"]: i["display_name"] for i in facet["items"]}
+        for field, facet in found["search_facets"].items()
+    }
     assert labels["vocab_topics"] == {"transport": "Giao thông vận tải", "health": "Y tế"}
     assert labels["update_frequency"] == {"daily": "Hằng ngày", "monthly": "Hằng tháng"}
     assert labels["license_id"] == {"cc-by": "Creative Commons Ghi công (CC BY)"}
@@ -152,7 +225,12 @@ def test_the_dataset_search_page_shows_the_facets_in_vietnamese(app: Any) -> Non
     page = html.unescape(app.get("/dataset/").body)
     for title in ("Chủ đề", "Cơ quan", "Đơn vị hành chính", "Định dạng", "Giấy phép", "Tần suất cập nhật"):
         assert title in page, title
-    for label in ("Giao thông vận tải", "Hằng tháng", "Thành phố Đà Nẵng", "Creative Commons Ghi công (CC BY)"):
+    for label in (
+        "Giao thông vận tải",
+        "Hằng tháng",
+        "Thành phố Đà Nẵng",
+        "Creative Commons Ghi công (CC BY)",
+    ):
         assert label in page, label
     filtered = html.unescape(app.get("/dataset/", query_string={"vocab_topics": "health"}).body)
     assert "Dữ liệu b" in filtered and "Dữ liệu a" not in filtered
@@ -168,8 +246,12 @@ def test_the_dataset_page_shows_the_units_by_name(app: Any) -> None:
 def test_a_resource_page_links_its_table_schema_to_the_catalogue(app: Any) -> None:
     org = factories.Organization()
     dataset = helpers.call_action(
-        "package_create", context={"user": factories.Sysadmin()["name"]}, name="diem-dung", title="Điểm dừng",
-        owner_org=org["id"], resources=[{"url": "http://example.com/a.csv", "format": "CSV", "table_schema": "bus-stops/1.0"}],
+        "package_create",
+        context={"user": factories.Sysadmin()["name"]},
+        name="diem-dung",
+        title="Điểm dừng",
+        owner_org=org["id"],
+        resources=[{"url": "http://example.com/a.csv", "format": "CSV", "table_schema": "bus-stops/1.0"}],
     )
     page = app.get(f"/dataset/diem-dung/resource/{dataset['resources'][0]['id']}")
     assert 'href="/schemas/tables/bus-stops/1.0"' in page.body
@@ -178,9 +260,14 @@ def test_a_resource_page_links_its_table_schema_to_the_catalogue(app: Any) -> No
 def test_hostile_metadata_is_shown_escaped(app: Any) -> None:
     org = factories.Organization()
     helpers.call_action(
-        "package_create", context={"user": factories.Sysadmin()["name"]}, name="doc-hai", owner_org=org["id"],
-        title="<script>alert(1)</script> Dữ liệu", title_en="<img src=x onerror=alert(1)>",
-        contact_name="<b>x</b>", legal_basis="<iframe src=//evil>",
+        "package_create",
+        context={"user": factories.Sysadmin()["name"]},
+        name="doc-hai",
+        owner_org=org["id"],
+        title="<script>alert(1)</script> Dữ liệu",
+        title_en="<img src=x onerror=alert(1)>",
+        contact_name="<b>x</b>",
+        legal_basis="<iframe src=//evil>",
     )
     page = app.get("/dataset/doc-hai").body
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page and "<iframe" not in page

@@ -4,14 +4,15 @@ Current units come from ``vietnam-provinces`` (names and official codes after 1 
 pre-2025 provinces, districts and wards and their successors come from ``vietnamadminunits``
 (its legacy table and its 2025 conversion data). Nothing here is typed by hand.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Optional
 
 from ckanext.cityopendata.text import fold
 
@@ -21,8 +22,16 @@ DISTRICT = "district"
 
 # Type words a name may start with, longest first (folded): "Thành phố Đà Nẵng" -> "da nang".
 _TYPE_WORDS = (
-    "thanh pho trung uong", "thanh pho", "thi xa", "thi tran", "dac khu", "tinh", "quan", "huyen",
-    "phuong", "xa",
+    "thanh pho trung uong",
+    "thanh pho",
+    "thi xa",
+    "thi tran",
+    "dac khu",
+    "tinh",
+    "quan",
+    "huyen",
+    "phuong",
+    "xa",
 )
 _SPLIT = re.compile(r"[;\n]+")
 
@@ -59,7 +68,7 @@ class Register:
 def _strip_type(folded: str) -> str:
     for word in _TYPE_WORDS:
         if folded.startswith(word + " "):
-            return folded[len(word) + 1:]
+            return folded[len(word) + 1 :]
     return folded
 
 
@@ -162,7 +171,7 @@ def _read_conversion(
         reg.successors[code] = sorted(new_codes)
 
 
-def _link(reg: Register, succ: dict[str, set[str]], old: Optional[Unit], new_code: str) -> None:
+def _link(reg: Register, succ: dict[str, set[str]], old: Unit | None, new_code: str) -> None:
     if old is None:
         return
     succ[old.code].add(new_code)
@@ -270,12 +279,12 @@ def _fits(unit: Unit, context: list[str]) -> bool:
     return all(c in names or _strip_type(c) in names for c in context)
 
 
-def get(code: str) -> Optional[Unit]:
+def get(code: str) -> Unit | None:
     return register().current.get(code)
 
 
 def label(unit: Unit) -> str:
-    """"Phường Hải Châu, Thành phố Đà Nẵng" for a commune, the name for a province."""
+    """ "Phường Hải Châu, Thành phố Đà Nẵng" for a commune, the name for a province."""
     return unit.name if unit.level == PROVINCE else f"{unit.name}, {unit.province_name}"
 
 

@@ -1,4 +1,5 @@
 """Template helpers of the city schemas: vocabulary choices and labels for forms and pages."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,7 +30,7 @@ def cityopendata_vocabulary_label(name: str, code: str) -> str:
 
 
 def cityopendata_admin_unit_label(code: str) -> str:
-    """"Phường Hải Châu, Thành phố Đà Nẵng" for a commune code; the code itself if unknown."""
+    """ "Phường Hải Châu, Thành phố Đà Nẵng" for a commune code; the code itself if unknown."""
     unit = admin_units.get(code)
     return admin_units.label(unit) if unit else code
 

@@ -1,7 +1,8 @@
 """The language labels are shown in: the request's, else the portal's default (vi)."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from ckan.plugins import toolkit as tk
 

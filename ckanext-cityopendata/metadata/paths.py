@@ -1,4 +1,5 @@
 """The stable addresses of the Table Schema catalogue (one place, used by views, API and helpers)."""
+
 from __future__ import annotations
 
 PREFIX = "/schemas/tables"

@@ -1,4 +1,5 @@
 """The cityopendata_schemas plugin: interface wiring only; the logic lives in modules named for it."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -8,7 +9,6 @@ from ckan import plugins as p
 from ckan.common import CKANConfig
 from ckan.lib.plugins import DefaultTranslation
 from ckan.plugins import toolkit as tk
-
 from ckanext.cityopendata import migrations
 
 from . import search
@@ -32,12 +32,14 @@ class CityOpenDataSchemasPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
 
     # IFacets
-    def dataset_facets(self, facets_dict: "OrderedDict[str, Any]", package_type: str) -> "OrderedDict[str, Any]":
+    def dataset_facets(
+        self, facets_dict: OrderedDict[str, Any], package_type: str
+    ) -> OrderedDict[str, Any]:
         return search.dataset_facets(facets_dict)
 
     def organization_facets(
-        self, facets_dict: "OrderedDict[str, Any]", organization_type: str, package_type: str | None
-    ) -> "OrderedDict[str, Any]":
+        self, facets_dict: OrderedDict[str, Any], organization_type: str, package_type: str | None
+    ) -> OrderedDict[str, Any]:
         facets = search.dataset_facets(facets_dict)
         facets.pop("organization", None)  # an agency's page lists only its own datasets
         return facets
@@ -46,5 +48,7 @@ class CityOpenDataSchemasPlugin(p.SingletonPlugin, DefaultTranslation):
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.index_fields(pkg_dict)
 
-    def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+    def after_dataset_search(
+        self, search_results: dict[str, Any], search_params: dict[str, Any]
+    ) -> dict[str, Any]:
         return search.label_facets(search_results)

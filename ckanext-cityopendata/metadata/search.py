@@ -4,6 +4,7 @@ Lists go to ``vocab_*`` fields (CKAN's multi-valued, facetable strings, copied i
 every name of the administrative units covered, current and pre-2025 and diacritic-free, goes to
 ``extras_admin_unit_names`` (full text), so "Hậu Giang" finds a dataset of Cần Thơ.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,7 @@ def _facet_titles() -> dict[str, dict[str, str]]:
     }
 
 
-def dataset_facets(facets: "OrderedDict[str, Any]") -> "OrderedDict[str, Any]":
+def dataset_facets(facets: OrderedDict[str, Any]) -> OrderedDict[str, Any]:
     """Our facets, in the reader's language, before whatever else the other plugins add."""
     ours = OrderedDict((field, language.pick(title)) for field, title in _facet_titles().items())
     for field, title in facets.items():

@@ -1,4 +1,5 @@
 """The catalogue of Table Schemas: schemas/tables/<name>/<version>/schema.json, with examples."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from importlib.abc import Traversable
-from typing import Any, Optional
+from typing import Any
 
 from ckanext.cityopendata.text import nfc_deep
 
@@ -67,7 +68,7 @@ def ids() -> list[str]:
     return list(catalogue())
 
 
-def get(schema_id: str) -> Optional[TableSchema]:
+def get(schema_id: str) -> TableSchema | None:
     """A schema by id "name/version", or by name alone for its latest version."""
     schemas = catalogue()
     if schema_id in schemas:

@@ -1,11 +1,11 @@
 """Pages of the Table Schema catalogue: the list, one page per version and its stable JSON URL."""
+
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response
-
 from ckan.plugins import toolkit as tk
+from flask import Blueprint, Response
 
 from . import paths, table_schemas
 
@@ -30,7 +30,10 @@ def table_schema_list() -> str:
 @cityopendata_schemas.route(f"{paths.PREFIX}/<name>/<version>")
 def table_schema_read(name: str, version: str) -> str:
     found = _found(name, version)
-    return tk.render("cityopendata/table_schema_read.html", {"schema": found, "json_url": paths.table_schema_json(name, version)})
+    return tk.render(
+        "cityopendata/table_schema_read.html",
+        {"schema": found, "json_url": paths.table_schema_json(name, version)},
+    )
 
 
 @cityopendata_schemas.route(f"{paths.PREFIX}/<name>/<version>/schema.json")

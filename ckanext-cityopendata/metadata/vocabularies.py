@@ -1,13 +1,13 @@
 """Controlled vocabularies: data files in ckanext.cityopendata.schemas/vocabularies, read once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any, Optional
+from typing import Any
 
 import yaml
-
 from ckanext.cityopendata.text import nfc_deep
 
 from . import admin_units, language
@@ -26,7 +26,7 @@ class Vocabulary:
     def codes(self) -> list[str]:
         return [item["code"] for item in self.items]
 
-    def item(self, code: str) -> Optional[dict[str, Any]]:
+    def item(self, code: str) -> dict[str, Any] | None:
         return next((i for i in self.items if i["code"] == code), None)
 
     def label(self, code: str, lang: str | None = None) -> str:
@@ -38,7 +38,7 @@ class Vocabulary:
         return [{"value": i["code"], "label": language.pick(i)} for i in self.items]
 
 
-@lru_cache(maxsize=None)
+@cache
 def get(name: str) -> Vocabulary:
     if name not in FILES:
         raise KeyError(name)
@@ -61,8 +61,12 @@ def names() -> list[str]:
 def summary(name: str) -> dict[str, Any]:
     if name == ADMIN_UNITS:
         reg = admin_units.register()
-        return {"name": name, "title": ADMIN_UNITS_TITLE, "source": ADMIN_UNITS_SOURCE,
-                "count": len(reg.current)}
+        return {
+            "name": name,
+            "title": ADMIN_UNITS_TITLE,
+            "source": ADMIN_UNITS_SOURCE,
+            "count": len(reg.current),
+        }
     vocab = get(name)
     return {"name": vocab.name, "title": vocab.title, "source": vocab.source, "count": len(vocab.items)}
 

@@ -1,4 +1,5 @@
 """Action API of the city schemas: the vocabularies and the Table Schema catalogue."""
+
 from __future__ import annotations
 
 from typing import Any

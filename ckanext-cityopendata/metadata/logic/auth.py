@@ -1,4 +1,5 @@
 """Auth of the schema actions: vocabularies and Table Schemas are public reference data."""
+
 from __future__ import annotations
 
 from ckan.plugins import toolkit as tk

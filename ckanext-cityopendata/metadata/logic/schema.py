@@ -1,4 +1,5 @@
 """Input schemas of the Action API."""
+
 from __future__ import annotations
 
 from ckan.logic.schema import validator_args

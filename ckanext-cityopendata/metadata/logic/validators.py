@@ -1,16 +1,17 @@
 """Field validators of the city schemas, named in schemas/*.yaml; each error lands on its field."""
+
 from __future__ import annotations
 
 import codecs
 import datetime as dt
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from ckan.plugins import toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
-
 from ckanext.cityopendata.text import nfc, nfc_deep
 
 from .. import admin_units, table_schemas, vocabularies
@@ -49,7 +50,9 @@ def cityopendata_nfc(value: Any) -> Any:
     return nfc_deep(value)
 
 
-def cityopendata_nfc_all(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+def cityopendata_nfc_all(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
     """Schema-wide: every text value (tags, resources, extras included) in NFC before validation."""
     for k, value in list(data.items()):
         if isinstance(value, str):
@@ -68,7 +71,9 @@ def cityopendata_max_chars(limit: int | str) -> Callable[[Any], Any]:
     return validator
 
 
-def cityopendata_vi_title(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+def cityopendata_vi_title(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
     """The Vietnamese title is required."""
     value = data.get(key)
     if _blank(value) or (isinstance(value, str) and not value.strip()):
@@ -84,7 +89,7 @@ def _as_list(value: Any) -> list[str]:
             try:
                 value = json.loads(text)
             except ValueError:
-                raise tk.Invalid(_("Not a valid list"))
+                raise tk.Invalid(_("Not a valid list")) from None
         else:
             value = [v for v in re.split(r"[,;\n]", text)]
     if not isinstance(value, (list, tuple)):
@@ -102,7 +107,9 @@ def cityopendata_code_from(vocabulary: str) -> Callable[[Any], Any]:
         vocab = vocabularies.get(vocabulary)
         if code not in vocab.codes():
             raise tk.Invalid(
-                _("Unknown code “{code}”; expected one of: {codes}").format(code=code, codes=", ".join(vocab.codes()))
+                _("Unknown code “{code}”; expected one of: {codes}").format(
+                    code=code, codes=", ".join(vocab.codes())
+                )
             )
         return code
 
@@ -152,7 +159,9 @@ def cityopendata_text_list(value: Any) -> Any:
     return json.dumps(items, ensure_ascii=False)
 
 
-def cityopendata_admin_units(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context) -> None:
+def cityopendata_admin_units(
+    key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict, context: Context
+) -> None:
     """Current unit codes from codes or names, current or pre-2025; keeps the values as given.
 
     A pre-2025 unit is replaced by its successors (a district by the communes its wards became) and
@@ -176,8 +185,10 @@ def cityopendata_admin_units(key: FlattenKey, data: FlattenDataDict, errors: Fla
             if e.options:
                 options = "; ".join(_option(u) for u in e.options[:4])
                 errors[key].append(
-                    _("“{value}” matches several units ({options}); add the district or province after a comma")
-                    .format(value=item, options=options)
+                    _(
+                        "“{value}” matches several units ({options}); "
+                        "add the district or province after a comma"
+                    ).format(value=item, options=options)
                 )
             else:
                 errors[key].append(_("Unknown administrative unit: “{value}”").format(value=item))
@@ -227,7 +238,7 @@ def cityopendata_province(value: Any) -> Any:
     try:
         resolved = admin_units.resolve(str(value))
     except admin_units.UnitError:
-        raise tk.Invalid(_("Unknown province: “{value}”").format(value=value))
+        raise tk.Invalid(_("Unknown province: “{value}”").format(value=value)) from None
     unit = admin_units.get(resolved.codes[0])
     if len(resolved.codes) != 1 or unit is None or unit.level != admin_units.PROVINCE:
         raise tk.Invalid(_("Unknown province: “{value}”").format(value=value))
@@ -255,7 +266,9 @@ def cityopendata_date(value: Any) -> Any:
     try:
         return _parse_date(value).isoformat()
     except ValueError:
-        raise tk.Invalid(_("Not a valid date: “{value}” (use YYYY-MM-DD or DD/MM/YYYY)").format(value=value))
+        raise tk.Invalid(
+            _("Not a valid date: “{value}” (use YYYY-MM-DD or DD/MM/YYYY)").format(value=value)
+        ) from None
 
 
 def cityopendata_not_before(other: str) -> Callable[..., None]:
@@ -295,7 +308,7 @@ def cityopendata_encoding(value: Any) -> Any:
     try:
         codecs.lookup(text)
     except LookupError:
-        raise tk.Invalid(_("Unknown character encoding: “{value}”").format(value=value))
+        raise tk.Invalid(_("Unknown character encoding: “{value}”").format(value=value)) from None
     return text
 
 
