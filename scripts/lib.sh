@@ -223,7 +223,8 @@ INI
 # migrations_stamp: changes whenever something that could bring a migration changes.
 migrations_stamp() {
     { cat "$REPO/scripts/constraints.txt" "$INI_D"/*.plugins
-      find "$REPO/ckanext-cityopendata/migration" "$REPO/harvesters" -path '*versions*' -name '*.py' 2>/dev/null | sort | xargs -r cat
+      # A fresh checkout may have no migration folder yet: find's complaint must not fail the step.
+      { find "$REPO/ckanext-cityopendata/migration" "$REPO/harvesters" -path '*versions*' -name '*.py' 2>/dev/null || true; } | sort | xargs -r cat
     } | sha1sum | cut -c1-16
 }
 
