@@ -157,3 +157,10 @@ def test_the_administrative_units_are_the_34_provinces_and_3321_communes_of_2025
     assert hai_chau["vi"] == "Phường Hải Châu" and "Quận Hải Châu" in hai_chau["former_names"]
     can_tho = next(u for u in units["items"] if u["code"] == "92")
     assert "Tỉnh Hậu Giang" in can_tho["former_names"]
+
+
+def test_every_licence_of_ckans_register_is_offered_so_harvested_datasets_keep_theirs() -> None:
+    from ckan import model
+
+    offered = {i["code"] for i in helpers.call_action("cityopendata_vocabulary_show", id="licences")["items"]}
+    assert {lic.id for lic in model.Package.get_license_register().values()} <= offered
