@@ -36,6 +36,8 @@ setup(
         "ckanext.cityopendata": [
             "config_declaration.yaml",
             "templates/**/*",
+            "*/templates/**/*",
+            "*/i18n/**/*",
             "assets/**/*",
             "i18n/**/*",
             "demo/*.json",
@@ -49,6 +51,7 @@ setup(
     entry_points={
         "ckan.plugins": [
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
+            "cityopendata_schemas = ckanext.cityopendata.metadata.plugin:CityOpenDataSchemasPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
