@@ -35,6 +35,9 @@ setup(
     package_data={
         "ckanext.cityopendata": [
             "config_declaration.yaml",
+            "*/config_declaration.yaml",
+            "*/templates/**/*",
+            "*/assets/**/*",
             "templates/**/*",
             "assets/**/*",
             "i18n/**/*",
@@ -49,6 +52,7 @@ setup(
     entry_points={
         "ckan.plugins": [
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
+            "cityopendata_portal = ckanext.cityopendata.portal.plugin:CityOpenDataPortalPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
@@ -57,7 +61,7 @@ setup(
     message_extractors={
         "ckanext-cityopendata": [
             ("**.py", "python", None),
-            ("templates/**.html", "ckan", None),
+            ("**/templates/**.html", "ckan", None),
         ],
     },
 )
