@@ -25,6 +25,7 @@ __all__ = [
     "cityopendata_portal_other_locale_url",
     "cityopendata_portal_workflow_label",
     "cityopendata_portal_dashboard_charts",
+    "cityopendata_portal_harvest_label",
 ]
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -241,3 +242,9 @@ def cityopendata_portal_dashboard_charts(board: dict[str, Any]) -> dict[str, Any
             "series": [{"label": label, "values": [a.get(key) or 0 for a in top]} for key, label in series],
         },
     }
+
+
+def cityopendata_portal_harvest_label(state: Optional[str]) -> str:
+    """The harvest health of an agency in words."""
+    labels = {"ok": tk._("ok"), "errors": tk._("errors"), "never run": tk._("never run"), "none": tk._("none")}
+    return labels.get(state or "none", state or "")

@@ -61,7 +61,11 @@ def _table(board: dict[str, Any], name: str) -> tuple[Sequence[str], list[list[A
         if board["detail"]:
             keys += ["in_review", "drafts", "synced", "harvest"]
             labels += [tk._("In review"), tk._("Drafts"), tk._("Synced nationally"), tk._("Harvest health")]
-        return labels, [[row.get(k) for k in keys] for row in board["agencies"]]
+        rows = [[row.get(k) for k in keys] for row in board["agencies"]]
+        if board["detail"]:
+            for row in rows:
+                row[-1] = tk.h.cityopendata_portal_harvest_label(row[-1])
+        return labels, rows
     if name == "commitments":
         keys = ["agency", "title", "dataset_name", "status", "publish_by", "review_by", "review_overdue",
                 "update_frequency", "last_update"]
