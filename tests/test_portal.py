@@ -48,6 +48,17 @@ def test_a_bare_dataset_scores_low_and_is_told_what_is_missing() -> None:
     assert all(not r["met"] for r in shown["reasons"])
 
 
+def test_the_score_of_a_private_dataset_is_not_shown_to_outsiders() -> None:
+    org = factories.Organization()
+    secret = rich_dataset(org, "bi-mat", "Bí mật", private=True)
+    with pytest.raises(tk.NotAuthorized):
+        helpers.call_action("cityopendata_quality_show", context=dict(ANONYMOUS), id=secret["id"])
+    outsider = factories.User()
+    with pytest.raises(tk.NotAuthorized):
+        helpers.call_action("cityopendata_quality_show", context={"user": outsider["name"], "ignore_auth": False},
+                            id=secret["id"])
+
+
 def test_valid_resources_against_their_table_schema_earn_the_schema_points() -> None:
     dataset = {"resources": [{"id": "r1", "format": "CSV", "table_schema": "bus-stops/1.0",
                               "validation_status": "success", "url_type": "upload"}]}
