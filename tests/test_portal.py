@@ -410,3 +410,16 @@ def test_every_string_of_ours_is_translated_to_vietnamese() -> None:
         catalogue = read_po(f)
     untranslated = [m.id for m in catalogue if m.id and not (m.string if isinstance(m.string, str) else all(m.string))]
     assert untranslated == []
+
+
+def test_the_catalogue_holds_every_string_the_portal_code_and_templates_use() -> None:
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[1] / "ckanext-cityopendata"
+    method_map = [("**.py", "python"), ("templates/**.html", "ckan")]
+    used = {message for _, _, message, _, _ in extract_from_dir(
+        str(root / "portal"), method_map, options_map={}, keywords=DEFAULT_KEYWORDS)}
+    with (root / "i18n/vi/LC_MESSAGES/ckanext-cityopendata.po").open("rb") as f:
+        known = {m.id for m in read_po(f) if m.id}
+    assert sorted(map(str, used - known)) == []
