@@ -35,9 +35,12 @@ setup(
     package_data={
         "ckanext.cityopendata": [
             "config_declaration.yaml",
-            "templates/**/*",
+            "*/config_declaration.yaml",
             "*/templates/**/*",
+            "*/assets/**/*",
             "*/i18n/**/*",
+            "*/public/**/*",
+            "templates/**/*",
             "assets/**/*",
             "i18n/**/*",
             "demo/*.json",
@@ -52,6 +55,7 @@ setup(
         "ckan.plugins": [
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
             "cityopendata_schemas = ckanext.cityopendata.metadata.plugin:CityOpenDataSchemasPlugin",
+            "cityopendata_portal = ckanext.cityopendata.portal.plugin:CityOpenDataPortalPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
@@ -60,7 +64,7 @@ setup(
     message_extractors={
         "ckanext-cityopendata": [
             ("**.py", "python", None),
-            ("templates/**.html", "ckan", None),
+            ("**/templates/**.html", "ckan", None),
         ],
     },
 )

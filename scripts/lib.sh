@@ -58,6 +58,7 @@ install_system_packages() {
     command -v mvn >/dev/null || missing+=(maven)
     ldconfig -p | grep -q libmagic.so.1 || missing+=(libmagic1)
     command -v curl >/dev/null || missing+=(curl)
+    command -v npm >/dev/null || missing+=(npm); command -v chromium >/dev/null || missing+=(chromium)
     [ ${#missing[@]} -eq 0 ] && { echo "all present"; return 0; }
     echo "installing: ${missing[*]}"
     as_root apt-get update -q
@@ -77,6 +78,9 @@ python_env() {
     "$VENV/bin/pip" install --no-deps -e "$REPO"
     echo "$want" > "$stamp"
 }
+
+# Chart.js and the compiled translations of the portal pages (scripts/portal-assets).
+portal_assets() { "$REPO/scripts/portal-assets"; }
 
 start_postgres() {
     if ! pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | grep -q "^$PG_VERSION main$"; then
