@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from ckanext.cityopendata.portal import dashboard, exports, quality, usage
+from ckanext.cityopendata.portal import exports, quality, usage
 from ckanext.cityopendata.portal.model import ShowcaseApp
 
 __all__ = ["cityopendata_portal"]
