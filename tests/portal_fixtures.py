@@ -8,29 +8,31 @@ from ckan.tests import factories, helpers
 
 
 def extras(**fields: Any) -> list[dict[str, str]]:
-    """Schema fields as extras, so the tests do not depend on the schemas feature being loaded."""
+    """Keys other features add to a dataset (validation_status, workflow_state, national_sync_state),
+    which the dataset schema does not declare, so they are stored as extras."""
     return [{"key": k, "value": json.dumps(v) if isinstance(v, list) else str(v)} for k, v in fields.items()]
 
 
+# Hải Châu and Hòa Cường, wards of Đà Nẵng (codes after 1 July 2025).
+HAI_CHAU, HOA_CUONG = "20242", "20257"
+
 RICH = dict(
     notes="Danh sách điểm dừng xe buýt công cộng trên địa bàn thành phố Đà Nẵng, có tọa độ.",
-    license_id="cc-by",
-)
-RICH_EXTRAS = dict(
     notes_en="Public bus stops of Da Nang with coordinates.",
+    license_id="cc-by",
     temporal_start="2024-01-01",
-    admin_units=["20194", "20197"],
+    admin_units=[HAI_CHAU, HOA_CUONG],
     update_frequency="monthly",
     contact_email="opendata@danang.gov.vn",
-    topics=["giao-thong"],
+    topics=["transport"],
 )
 
 
 def rich_dataset(org: dict[str, Any], name: str, title: str, **overrides: Any) -> dict[str, Any]:
-    """A well described dataset: open licence, coverage, units, frequency, contact, a CSV upload."""
-    fields = dict(RICH_EXTRAS, **overrides.pop("extra_fields", {}))
-    dataset = factories.Dataset(owner_org=org["id"], name=name, title=title, extras=extras(**fields),
-                                **dict(RICH, **overrides))
+    """A well described dataset: open licence, coverage, units, frequency, contact, a CSV upload.
+
+    ``overrides`` are fields of the dataset schema (or ``extras=extras(...)`` for other features' keys)."""
+    dataset = factories.Dataset(owner_org=org["id"], name=name, title=title, **dict(RICH, **overrides))
     factories.Resource(package_id=dataset["id"], name="data", format="CSV", url="data.csv", url_type="upload")
     return helpers.call_action("package_show", id=dataset["id"])
 

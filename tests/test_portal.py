@@ -37,6 +37,7 @@ def test_a_well_described_dataset_scores_high_and_each_point_has_its_reason() ->
         assert reasons[code]["met"], code
     # No Table Schema and no validation yet: those points are missing, and say so.
     assert not reasons["schema_valid"]["met"] and reasons["schema_valid"]["points"] == 0
+    assert reasons["admin_units"]["detail"] == "Phường Hải Châu, Phường Hòa Cường"
     assert shown["score"] == 90 == sum(r["points"] for r in shown["reasons"])
 
 
@@ -93,7 +94,7 @@ def test_the_score_is_recomputed_when_the_dataset_changes() -> None:
     org = factories.Organization()
     bare = bare_dataset(org, "thay-doi", "Dữ liệu thay đổi")
     helpers.call_action("package_patch", context={"user": factories.Sysadmin()["name"]}, id=bare["id"],
-                        extras=extras(contact_email="a@danang.gov.vn"))
+                        contact_email="a@danang.gov.vn")
     found = helpers.call_action("package_search", fq="quality_score:010")
     assert [d["name"] for d in found["results"]] == ["thay-doi"]
 
@@ -141,14 +142,16 @@ def test_the_link_check_never_reaches_the_metadata_address() -> None:
 def test_home_page_in_vietnamese_shows_search_topics_newest_and_agencies(app) -> None:  # type: ignore[no-untyped-def]
     org = factories.Organization(name="so-xay-dung", title="Sở Xây dựng")
     rich_dataset(org, "xe-buyt", "Điểm dừng xe buýt Đà Nẵng")
-    rich_dataset(org, "bai-do-xe", "Bãi đỗ xe", extra_fields={"topics": ["giao-thong", "do-thi"]})
+    rich_dataset(org, "bai-do-xe", "Bãi đỗ xe", topics=["transport", "construction"])
     page = app.get("/").body
     assert 'lang="vi"' in page
     assert "Dữ liệu mở của Đà Nẵng" in page
     assert 'id="cod-home-q"' in page and "Tìm kiếm bộ dữ liệu" in page
-    assert "Chủ đề" in page and 'topics=giao-thong' in page
-    assert '<span class="cod-count">2</span>giao-thong' in page
-    assert '<span class="cod-count">1</span>do-thi' in page
+    # Topic tiles by their Vietnamese names, each leading to the search filtered by that topic.
+    assert "Chủ đề" in page and '/dataset/?vocab_topics=transport' in page
+    assert '<span class="cod-count">2</span>Giao thông vận tải' in page
+    assert '<span class="cod-count">1</span>Xây dựng và đô thị' in page
+    assert "construction</a>" not in page
     assert "Bộ dữ liệu mới nhất" in page and "Bãi đỗ xe" in page
     assert '<span class="cod-count">2</span>Sở Xây dựng' in page
 
@@ -176,7 +179,7 @@ def test_dataset_page_shows_score_reasons_units_validation_and_api_examples(app)
     Path("/tmp/dataset_page.html").write_text(page)
     assert 'data-cod-score="90"' in page and "90/100" in page
     assert "Chất lượng dữ liệu" in page and 'data-cod-reason="schema_valid"' in page
-    assert "Đơn vị hành chính:" in page and "20194, 20197" in page
+    assert "Đơn vị hành chính:</strong> Phường Hải Châu, Thành phố Đà Nẵng; Phường Hòa Cường, Thành phố Đà Nẵng" in page
     assert 'data-cod-validation="none"' in page and "Chưa kiểm tra" in page
     assert "from ckanapi import RemoteCKAN" in page and "datastore_search" in page and "await fetch" in page
 
@@ -188,13 +191,16 @@ def test_validation_badge_and_schema_link_come_from_the_validation_keys(app) -> 
         assert badge["css"] == "bg-danger" and badge["status"] == "failure"
         link = tk.h.cityopendata_portal_table_schema_link("https://schemas.example.vn/bus.json")
         assert link["url"] == "https://schemas.example.vn/bus.json"
-        assert tk.h.cityopendata_portal_table_schema_link("bus-stops/1.0")["label"] == "bus-stops/1.0"
+        # A catalogue id leads to its page in the city's Table Schema catalogue.
+        link = tk.h.cityopendata_portal_table_schema_link("bus-stops/1.0")
+        assert link == {"label": "bus-stops/1.0", "url": "/schemas/tables/bus-stops/1.0"}
+        assert app.get(link["url"]).status_code == 200
 
 
 def test_the_workflow_state_is_shown_to_editors_only(app) -> None:  # type: ignore[no-untyped-def]
     editor = factories.User()
     org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
-    dataset = rich_dataset(org, "quy-trinh", "Quy trình", extra_fields={"workflow_state": "submitted"})
+    dataset = rich_dataset(org, "quy-trinh", "Quy trình", extras=extras(workflow_state="submitted"))
     assert 'data-cod-workflow="submitted"' not in app.get(f"/dataset/{dataset['name']}").body
     token = factories.APIToken(user=editor["name"])["token"]
     page = app.get(f"/dataset/{dataset['name']}", headers={"Authorization": token}).body
@@ -203,11 +209,14 @@ def test_the_workflow_state_is_shown_to_editors_only(app) -> None:  # type: igno
 
 def test_hostile_metadata_is_rendered_escaped(app) -> None:  # type: ignore[no-untyped-def]
     org = factories.Organization(title='<script>alert("x")</script>')
-    rich_dataset(org, "doc-hai", "<img src=x onerror=alert(1)>",
-                 extra_fields={"admin_units": ['<b onmouseover="x">20194</b>']})
+    dataset = rich_dataset(org, "doc-hai", "<img src=x onerror=alert(1)>")
+    factories.Resource(package_id=dataset["id"], name='<b onmouseover="x">bảng</b>', format="CSV",
+                       url="https://example.vn/x.csv", table_schema="bus-stops/1.0")
     home = app.get("/").body
     assert '<script>alert("x")</script>' not in home and "&lt;script&gt;" in home
     page = app.get("/dataset/doc-hai").body
+    panel = page.split("data-cod-dataset-panel")[1].split("</section>")[0]
+    assert "&lt;b onmouseover" in panel and 'href="/schemas/tables/bus-stops/1.0"' in panel
     assert "<img src=x onerror" not in page and '<b onmouseover' not in page
 
 
@@ -225,12 +234,12 @@ def _dashboard_world() -> dict[str, Any]:
     sysadmin = factories.Sysadmin()
     publishing = factories.Organization(name="so-xay-dung", title="Sở Xây dựng")
     factories.Organization(name="so-du-lich", title="Sở Du lịch")  # publishes nothing
-    rich_dataset(publishing, "dung-han", "Đúng hạn", extra_fields={"validation_status": "success",
-                                                                  "national_sync_state": "synced"})
+    rich_dataset(publishing, "dung-han", "Đúng hạn",
+                 extras=extras(validation_status="success", national_sync_state="synced"))
     with freeze_time("2020-01-01"):  # last updated long ago: overdue for a daily dataset
-        rich_dataset(publishing, "hang-ngay", "Cập nhật hằng ngày", extra_fields={"update_frequency": "daily"})
-    rich_dataset(publishing, "bi-mat", "Bí mật", private=True, extra_fields={"validation_status": "success",
-                                                                             "workflow_state": "submitted"})
+        rich_dataset(publishing, "hang-ngay", "Cập nhật hằng ngày", update_frequency="daily")
+    rich_dataset(publishing, "bi-mat", "Bí mật", private=True,
+                 extras=extras(validation_status="success", workflow_state="submitted"))
     return {"sysadmin": sysadmin}
 
 

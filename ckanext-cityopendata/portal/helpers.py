@@ -7,15 +7,14 @@ from typing import Any, Optional
 
 from ckan.plugins import toolkit as tk
 
+from ckanext.cityopendata.metadata.search import TOPICS
 from ckanext.cityopendata.portal import indexing, quality, usage
 
 __all__ = [
     "cityopendata_portal_theme",
     "cityopendata_portal_home",
     "cityopendata_portal_quality",
-    "cityopendata_portal_topic_label",
     "cityopendata_portal_may_see_workflow",
-    "cityopendata_portal_list",
     "cityopendata_portal_field",
     "cityopendata_portal_api_examples",
     "cityopendata_portal_validation_badge",
@@ -49,31 +48,13 @@ def _public_search(**data_dict: Any) -> dict[str, Any]:
     return tk.get_action("package_search")({"user": tk.current_user.name if tk.current_user else ""}, data_dict)
 
 
-def cityopendata_portal_topic_label(code: str) -> str:
-    """The topic's name in the current language, from the dataset schema when it declares topics."""
-    get_schema = tk.h.get("scheming_get_dataset_schema")
-    if get_schema:
-        try:
-            schema = get_schema("dataset") or {}
-            for field in schema.get("dataset_fields", []):
-                if field.get("field_name") == "topics":
-                    for choice in field.get("choices") or []:
-                        if choice.get("value") == code:
-                            label = choice.get("label", code)
-                            if isinstance(label, dict):
-                                return label.get(tk.h.lang()) or label.get("vi") or code
-                            return str(label)
-        except Exception:  # noqa: BLE001 - a schema without topics leaves the code as its label
-            pass
-    return code
-
-
 def cityopendata_portal_home() -> dict[str, Any]:
     """What the home page shows: topic tiles, newest and most used datasets, agencies, all counted."""
     facets = _public_search(q="*:*", rows=6, sort="metadata_created desc",
-                            **{"facet.field": ["topics", "organization"], "facet.limit": -1})
+                            **{"facet.field": [TOPICS, "organization"], "facet.limit": -1})
     search_facets = facets.get("search_facets", {})
-    topics = indexing.facet_counts(search_facets.get("topics", {}).get("items", []))
+    # The schemas plugin labels the facet items (display_name) in the reader's language.
+    topics = sorted(search_facets.get(TOPICS, {}).get("items", []), key=lambda i: (-i["count"], i["display_name"]))
     agencies = sorted(search_facets.get("organization", {}).get("items", []), key=lambda i: -i["count"])
     most_used: list[dict[str, Any]] = []
     try:
@@ -86,10 +67,7 @@ def cityopendata_portal_home() -> dict[str, Any]:
         most_used = [dict(found[i], usage_total=n) for i, n in ranked if i in found][:6]
     return {
         "count": facets.get("count", 0),
-        "topics": [
-            {"code": code, "label": cityopendata_portal_topic_label(code), "count": count}
-            for code, count in sorted(topics.items(), key=lambda kv: -kv[1])
-        ],
+        "topics": [{"code": i["name"], "label": i["display_name"], "count": i["count"]} for i in topics],
         "newest": facets.get("results", []),
         "most_used": most_used,
         "agencies": agencies,
@@ -125,14 +103,13 @@ def cityopendata_portal_may_see_workflow(pkg: dict[str, Any]) -> bool:
         return False
 
 
-def cityopendata_portal_list(value: Any) -> list[str]:
-    """A list field that may arrive as a list, a JSON list or a comma-separated string."""
-    return quality._list({"x": value}, "x")
-
-
 def cityopendata_portal_field(pkg: dict[str, Any], key: str) -> Any:
-    """A schema field of the dataset, whether a top-level key (scheming) or an extra."""
-    return quality._text(_as_stored(pkg), key) if pkg.get(key) is None else pkg.get(key)
+    """A key another feature adds to the dataset (validation_status, workflow_state): top-level, or
+    an extra, since the dataset schema does not declare it."""
+    if pkg.get(key) is not None:
+        return pkg[key]
+    stored = _as_stored(pkg)
+    return stored.get(key) or next((e.get("value") for e in stored.get("extras") or [] if e.get("key") == key), None)
 
 
 def cityopendata_portal_validation_badge(status: Optional[str]) -> dict[str, str]:
@@ -148,14 +125,10 @@ def cityopendata_portal_validation_badge(status: Optional[str]) -> dict[str, str
 
 
 def cityopendata_portal_table_schema_link(value: Optional[str]) -> dict[str, str]:
-    """Where a resource's Table Schema can be read: a URL as is, a catalogue id through the schemas
-    feature's helper when it is installed."""
+    """Where a resource's Table Schema can be read: its page in the city's catalogue, or its URL."""
     if not value:
         return {}
-    if value.startswith(("http://", "https://")):
-        return {"label": value, "url": value}
-    resolve = tk.h.get("cityopendata_table_schema_url")
-    return {"label": value, "url": resolve(value) if resolve else ""}
+    return {"label": value, "url": tk.h.cityopendata_table_schema_page(value) or ""}
 
 
 def cityopendata_portal_api_examples(pkg: dict[str, Any]) -> dict[str, str]:

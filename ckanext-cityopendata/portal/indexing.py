@@ -37,7 +37,7 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def dataset_facets(facets: dict[str, Any]) -> dict[str, Any]:
-    facets["topics"] = tk._("Topics")
+    # Topics, units, frequency and licence facets are the schemas plugin's, labelled by it.
     facets[QUALITY_FIELD] = tk._("Quality score")
     return facets
 

@@ -6,11 +6,12 @@ function serves the search index (``before_dataset_index``) and the dataset page
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Optional
 
 from ckan.plugins import toolkit as tk
+
+from ckanext.cityopendata.metadata import admin_units
 
 # Formats a machine can read without proprietary software.
 OPEN_MACHINE_FORMATS = frozenset(
@@ -21,12 +22,15 @@ OPEN_MACHINE_FORMATS = frozenset(
 # Days a dataset of each declared update frequency may go without an update, grace included.
 FREQUENCY_DAYS: dict[str, Optional[int]] = {
     "realtime": 2,
+    "hourly": 2,
     "daily": 3,
     "weekly": 10,
     "monthly": 35,
     "quarterly": 100,
+    "semiannual": 190,
     "yearly": 380,
     "irregular": None,
+    "never": None,
 }
 
 
@@ -82,27 +86,12 @@ class Reason:
 
 def _text(pkg: dict[str, Any], key: str) -> str:
     value = pkg.get(key)
-    if value is None:
-        for extra in pkg.get("extras") or []:
-            if extra.get("key") == key:
-                value = extra.get("value")
     return value.strip() if isinstance(value, str) else ""
 
 
 def _list(pkg: dict[str, Any], key: str) -> list[str]:
-    value: Any = pkg.get(key)
-    if value is None:
-        value = _text(pkg, key)
-    if isinstance(value, str):
-        value = value.strip()
-        if value.startswith("["):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = []
-        else:
-            value = [v.strip() for v in value.split(",")] if value else []
-    return [str(v) for v in value or [] if str(v).strip()]
+    value = pkg.get(key)
+    return [str(v) for v in value if str(v).strip()] if isinstance(value, list) else []
 
 
 def _parse_time(value: Any) -> Optional[dt.datetime]:
@@ -144,6 +133,11 @@ def _is_open_licence(license_id: str) -> bool:
     return bool(licence and licence.isopen())
 
 
+def _unit_name(code: str) -> str:
+    unit = admin_units.get(code)
+    return unit.name if unit else code
+
+
 def _resource_is_tabular(res: dict[str, Any]) -> bool:
     return (res.get("format") or "").upper() in {"CSV", "TSV", "XLSX", "XLS", "ODS"}
 
@@ -168,7 +162,7 @@ def assess(
     start, end = _text(pkg, "temporal_start"), _text(pkg, "temporal_end")
     got["temporal_coverage"] = (bool(start), " – ".join(v for v in (start, end) if v))
     units = _list(pkg, "admin_units")
-    got["admin_units"] = (bool(units), ", ".join(units[:5]))
+    got["admin_units"] = (bool(units), ", ".join(_unit_name(code) for code in units[:5]))
     frequency = _text(pkg, "update_frequency")
     got["update_frequency"] = (bool(frequency), frequency)
     updated = last_update(pkg)
