@@ -19,6 +19,7 @@ class Limits:
     max_zip_ratio: int = 100
     workers: int = 2
     parallel_min_bytes: int = 8 * 1024 * 1024
+    chunk_bytes: int = 2 * 1024 * 1024
 
     @classmethod
     def from_config(cls) -> "Limits":

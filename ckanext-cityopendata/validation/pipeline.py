@@ -15,6 +15,8 @@ import itertools
 import multiprocessing
 import os
 import resource
+import shutil
+import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -124,18 +126,32 @@ def _lines(handle: io.TextIOBase, max_line: int) -> Iterator[str]:
         yield line
 
 
-def infer_schema(path: Path, fmt: str, encoding: Optional[str], delimiter: Optional[str]) -> dict[str, Any]:
-    """The schema frictionless infers from the file's first rows: the one the agency can adopt."""
+INFER_ROWS = 1000
+
+
+def infer_schema(path: Path, fmt: str, encoding: Optional[str], delimiter: Optional[str],
+                 max_line: int = 1024 * 1024) -> dict[str, Any]:
+    """The schema frictionless infers from the file's first rows: the one the agency can adopt.
+
+    Frictionless only ever sees a bounded sample (the first rows, each line within the limit), so a
+    hostile file cannot make inference run away."""
     from frictionless import Dialect, Resource, formats
 
-    options: dict[str, Any] = {}
-    if encoding:
-        options["encoding"] = encoding
-    if delimiter:
-        options["dialect"] = Dialect(controls=[formats.CsvControl(delimiter=delimiter)])
-    res = Resource(path=path.name, basepath=str(path.parent), format=fmt, **options)
-    res.infer()
-    return res.schema.to_descriptor()
+    folder = tempfile.mkdtemp(prefix="cityopendata-infer-")
+    sample = Path(folder) / "sample.csv"
+    with open(path, encoding=encoding or "utf-8", newline="", errors="strict") as source, \
+            open(sample, "w", encoding="utf-8", newline="") as target:
+        for line in itertools.islice(_lines(source, max_line), INFER_ROWS):
+            target.write(line)
+    try:
+        options: dict[str, Any] = {"encoding": "utf-8"}
+        if delimiter:
+            options["dialect"] = Dialect(controls=[formats.CsvControl(delimiter=delimiter)])
+        res = Resource(path=sample.name, basepath=str(sample.parent), format=fmt, **options)
+        res.infer()
+        return res.schema.to_descriptor()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _validate_text_table(
@@ -157,7 +173,7 @@ def _validate_text_table(
     delimiter = detect.sniff_delimiter(text, fmt)
     report["delimiter"] = delimiter
     if schema is None:
-        schema = infer_schema(path, "csv", enc, delimiter)
+        schema = infer_schema(path, "csv", enc, delimiter, limits.max_line_bytes)
         report["schema"]["descriptor"] = schema
     check = TableCheck(schema, limits.max_errors)
     keys = KeyTracker(check, limits.max_unique_keys)
@@ -286,11 +302,11 @@ def _record_cut(buffer: bytes, quote_parity: int) -> int:
     return 0
 
 
-def _chunks(handle: io.BufferedReader, max_line: int) -> Iterator[tuple[bytes, int]]:
+def _chunks(handle: io.BufferedReader, max_line: int, size: int) -> Iterator[tuple[bytes, int]]:
     buffer = b""
     position = handle.tell()
     while True:
-        block = handle.read(CHUNK_BYTES)
+        block = handle.read(size)
         if not block:
             if buffer:
                 yield buffer, position
@@ -298,7 +314,7 @@ def _chunks(handle: io.BufferedReader, max_line: int) -> Iterator[tuple[bytes, i
         buffer += block
         cut = _record_cut(buffer, 0)
         if not cut:
-            if len(buffer) > max(max_line, CHUNK_BYTES) * 2:
+            if len(buffer) > max(max_line, size) * 2:
                 raise Abort(f"a record is longer than {max_line} bytes: refused (not a table?)")
             continue
         yield buffer[:cut], position
@@ -329,7 +345,7 @@ def _check_parallel(
             initargs=(schema, limits.max_errors, delimiter, enc),
         ) as pool:
             try:
-                for data, position in _chunks(raw, limits.max_line_bytes):
+                for data, position in _chunks(raw, limits.max_line_bytes, limits.chunk_bytes):
                     window.append(pool.submit(_check_chunk, data, position))
                     while len(window) >= limits.workers * 2:
                         result = window.popleft().result()
