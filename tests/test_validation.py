@@ -342,3 +342,42 @@ def test_the_report_page_escapes_html_and_the_dataset_page_shows_a_badge(
     assert "type-error" in page.body
     dataset_page = app.get(f"/dataset/{dataset['name']}")
     assert 'data-validation-status="failure"' in dataset_page.body
+
+
+def test_the_validate_command_checks_a_dataset_an_agency_or_everything_and_sums_up(
+    cli, create_with_upload, agency, file_server: FileServer
+) -> None:
+    from ckan.cli.cli import ckan
+
+    dataset = private_dataset(agency)
+    good = upload(create_with_upload, agency, dataset, fixture_bytes("valid.csv"), "tot.csv", format="CSV",
+                  table_schema=file_server.url(SCHEMA))
+    upload(create_with_upload, agency, dataset, fixture_bytes("wrong_types.csv"), "xau.csv", format="CSV",
+           table_schema=file_server.url(SCHEMA))
+    result = cli.invoke(ckan, ["cityopendata", "validate", dataset["name"]])
+    assert result.exit_code == 0, result.output
+    assert "2 resources; failure: 1, success: 1" in result.output
+    assert report_of(good["id"])["status"] == "success"
+    result = cli.invoke(ckan, ["cityopendata", "validate", "--org", agency["org"]["name"]])
+    assert "2 resources; failure: 1, success: 1" in result.output  # unchanged files keep their reports
+    result = cli.invoke(ckan, ["cityopendata", "validate", "--all", "--force"])
+    assert "2 resources; failure: 1, success: 1" in result.output
+    result = cli.invoke(ckan, ["cityopendata", "validate", "khong-ton-tai"])
+    assert result.exit_code != 0 and "no resource or dataset khong-ton-tai" in result.output
+    result = cli.invoke(ckan, ["cityopendata", "validate"])
+    assert result.exit_code != 0
+
+
+def test_bulk_making_an_agencys_datasets_public_is_gated_too(
+    create_with_upload, agency, file_server: FileServer, run_validation_jobs
+) -> None:
+    admin = factories.User()
+    helpers.call_action("organization_member_create", id=agency["org"]["id"], username=admin["name"], role="admin")
+    bad = private_dataset(agency)
+    upload(create_with_upload, agency, bad, fixture_bytes("wrong_types.csv"), "xau.csv", format="CSV",
+           table_schema=file_server.url(SCHEMA))
+    run_validation_jobs()
+    with pytest.raises(tk.ValidationError):
+        helpers.call_action("bulk_update_public", context={"user": admin["name"], "ignore_auth": False},
+                            datasets=[bad["id"]], org_id=agency["org"]["id"])
+    assert helpers.call_action("package_show", id=bad["id"])["private"] is True
