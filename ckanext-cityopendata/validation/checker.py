@@ -51,44 +51,88 @@ def _fast_date(pattern: str, fallback: Callable[[Any], Any]) -> Callable[[Any], 
     return reader
 
 
+def _fast_value_reader(fld: Any) -> Callable[[Any], Any]:
+    """Frictionless' value reader, or an equivalent one without its per-call attribute lookups."""
+    original = fld.create_value_reader()
+    if fld.type == "date":
+        return _fast_date({"default": "%Y-%m-%d"}.get(fld.format, fld.format), original)
+    if fld.type == "string" and fld.format == "default":
+        return lambda cell: cell if isinstance(cell, str) else original(cell)
+    if fld.type == "integer" and fld.bare_number:
+        def integer(cell: Any) -> Any:
+            if isinstance(cell, str):
+                try:
+                    return int(cell.strip())
+                except ValueError:
+                    return None
+            return original(cell)
+
+        return integer
+    if fld.type == "number" and fld.bare_number and not fld.float_number:
+        group, decimal = fld.group_char, fld.decimal_char
+        processed = bool({"group_char", "decimal_char", "bare_number"} & set(fld.list_defined()))
+
+        def number(cell: Any) -> Any:
+            if not isinstance(cell, str):
+                return original(cell)
+            cell = cell.strip()
+            if processed:
+                cell = cell.replace(group, "")
+                if decimal != "." and "." in cell:
+                    return None
+                cell = cell.replace(decimal, ".")
+            try:
+                return Decimal(cell)
+            except Exception:
+                return None
+
+        return number
+    return original
+
+
 def make_cell_reader(fld: Any) -> CellReader:
     """The same decision as ``Field.create_cell_reader`` (missing values, type, constraints)."""
-    value_reader = fld.create_value_reader()
-    if fld.type == "date":
-        pattern = {"default": "%Y-%m-%d"}.get(fld.format, fld.format)
-        value_reader = _fast_date(pattern, value_reader)
+    value_reader = _fast_value_reader(fld)
     missing = fld.missing_values
     if not fld.has_defined("missing_values") and fld.schema:
         missing = fld.schema.missing_values
     missing_set = frozenset(missing)
-    checks: dict[str, Callable[[Any], bool]] = {}
+    required = False
+    value_checks: list[tuple[str, Callable[[Any, Any], bool], Any, str]] = []
     for name in fld.supported_constraints:
         constraint = fld.constraints.get(name)
-        if constraint is not None:
-            if name in ("minimum", "maximum"):
-                constraint = fld.create_value_reader()(constraint)
-            if name == "pattern":
-                constraint = re.compile("^{0}$".format(constraint))
-            if name == "enum":
-                constraint = list(map(fld.create_value_reader(), constraint))
-            checks[name] = partial(getattr(ffield, f"check_{name}"), constraint)
+        if constraint is None:
+            continue
+        text = f'constraint "{name}" is "{constraint}"'
+        if name == "required":
+            required = bool(constraint)
+            continue
+        if name in ("minimum", "maximum"):
+            constraint = fld.create_value_reader()(constraint)
+        if name == "pattern":
+            constraint = re.compile("^{0}$".format(constraint))
+        if name == "enum":
+            constraint = list(map(fld.create_value_reader(), constraint))
+        check = getattr(ffield, f"check_{name}", None)
+        if check is not None:
+            value_checks.append((name, check, constraint, text))
     type_note = f'type is "{fld.type}/{fld.format}"'
-    constraints = fld.constraints
+    required_text = 'constraint "required" is "True"'
 
     def cell_reader(cell: Any) -> tuple[Any, Optional[dict[str, str]]]:
-        notes: Optional[dict[str, str]] = None
-        if str(cell) in missing_set:
-            cell = None
-        if cell is not None:
-            cell = value_reader(cell)
-            if cell is None:
-                notes = {"type": type_note}
-        if not notes and checks:
-            for name, check in checks.items():
-                if not check(cell):
-                    notes = notes or {}
-                    notes[name] = f'constraint "{name}" is "{constraints[name]}"'
-        return cell, notes
+        # Checks other than "required" pass on None, as in frictionless.
+        if cell is None or cell in missing_set:
+            return None, ({"required": required_text} if required else None)
+        value = value_reader(cell)
+        if value is None:
+            return None, {"type": type_note}
+        notes = None
+        for name, check, constraint, text in value_checks:
+            if not check(constraint, value):
+                if notes is None:
+                    notes = {}
+                notes[name] = text
+        return value, notes
 
     return cell_reader
 
@@ -167,6 +211,12 @@ class TableCheck:
         self.names = [f.name for f in self.schema.fields]
         self.readers = [make_cell_reader(f) for f in self.schema.fields]
         self.textual = [f.type in ("string", "any") for f in self.schema.fields]
+        # Strings without format or constraints need no reader call: missing value or the text itself.
+        self.plain = [
+            frozenset(f.missing_values if f.has_defined("missing_values") else self.schema.missing_values)
+            if f.type == "string" and f.format == "default" and not f.constraints else None
+            for f in self.schema.fields
+        ]
         index = {name: i for i, name in enumerate(self.names)}
         self.primary = [index[name] for name in self.schema.primary_key if name in index]
         self.unique = [i for i, f in enumerate(self.schema.fields) if f.constraints.get("unique")]
@@ -212,7 +262,7 @@ class TableCheck:
     def check_rows(self, records: Iterable[list[str]], first_row: int) -> ChunkResult:
         """Check ``records``; the first one is row ``first_row`` of the file (the header is row 1)."""
         result = ChunkResult()
-        names, readers, textual = self.names, self.readers, self.textual
+        names, readers, textual, plain = self.names, self.readers, self.textual, self.plain
         nfields = len(names)
         primary, unique = self.primary, self.unique
         with_keys = bool(primary or unique)
@@ -226,15 +276,20 @@ class TableCheck:
             values: list[Any] = [None] * nfields if with_keys else []
             for i in range(nfields):
                 source = cells[i] if i < ncells else None
-                target, notes = readers[i](source)
-                if notes:
-                    type_note = notes.pop("type", None)
+                missing = plain[i]
+                if missing is not None:
+                    target, notes = (None if source is None or source in missing else source), None
+                else:
+                    target, notes = readers[i](source)
+                if notes is not None:
+                    type_note = notes.get("type")
                     if type_note:
                         row_errors.append(error_entry("type-error", row, names[i], i + 1, source, type_note))
-                    for note in notes.values():
-                        row_errors.append(error_entry("constraint-error", row, names[i], i + 1, source, note))
-                    if target is None and not type_note:
-                        blank += 1
+                    else:
+                        for note in notes.values():
+                            row_errors.append(error_entry("constraint-error", row, names[i], i + 1, source, note))
+                        if target is None:
+                            blank += 1
                 elif target is None:
                     blank += 1
                 if with_keys:
