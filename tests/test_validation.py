@@ -299,7 +299,7 @@ def test_an_unchanged_file_is_not_validated_again_and_a_burst_queues_one_job(
 
 
 def test_reports_follow_resource_visibility_and_runs_need_edit_rights(
-    create_with_upload, agency, run_validation_jobs
+    app, create_with_upload, agency, run_validation_jobs
 ) -> None:
     dataset = private_dataset(agency)
     res = upload(create_with_upload, agency, dataset, fixture_bytes("valid.csv"), "tram.csv", format="CSV")
@@ -313,6 +313,8 @@ def test_reports_follow_resource_visibility_and_runs_need_edit_rights(
         with pytest.raises(tk.NotAuthorized):
             helpers.call_action("cityopendata_resource_validation_run",
                                 context={"user": user, "ignore_auth": False}, id=res["id"])
+    page = app.get(f"/dataset/{dataset['name']}/resource/{res['id']}/validation", status=404)
+    assert page.status_code == 404
     queued = helpers.call_action("cityopendata_resource_validation_run", context=dict(agency["context"]),
                                  id=res["id"], force=True)
     assert queued["status"] == "pending"
@@ -342,6 +344,8 @@ def test_the_report_page_escapes_html_and_the_dataset_page_shows_a_badge(
     assert "type-error" in page.body
     dataset_page = app.get(f"/dataset/{dataset['name']}")
     assert 'data-validation-status="failure"' in dataset_page.body
+    resource_page = app.get(f"/dataset/{dataset['name']}/resource/{res['id']}")
+    assert f"/dataset/{dataset['name']}/resource/{res['id']}/validation" in resource_page.body
 
 
 def test_the_validate_command_checks_a_dataset_an_agency_or_everything_and_sums_up(
