@@ -107,7 +107,7 @@ def test_wrong_types_are_reported_by_row_and_field_and_block_publication(
 
     with pytest.raises(tk.ValidationError) as refused:
         helpers.call_action("package_patch", context=dict(agency["context"]), id=dataset["id"], private=False)
-    assert any("(6 errors)" in m for m in refused.value.error_dict["private"]), refused.value.error_dict
+    assert any("(6 " in m for m in refused.value.error_dict["private"]), refused.value.error_dict  # 6 errors
     assert helpers.call_action("package_show", id=dataset["id"])["private"] is True
 
     from ckanext.cityopendata.validation.gate import publication_blockers
@@ -338,6 +338,9 @@ def test_the_report_page_escapes_html_and_the_dataset_page_shows_a_badge(
     assert report["warnings"]["formula-injection"] == 1
     page = app.get(f"/dataset/{dataset['name']}/resource/{res['id']}/validation")
     assert page.status_code == 200
+    assert "Báo cáo kiểm tra dữ liệu" in page.body  # Vietnamese, the portal's default language
+    english = app.get(f"/en/dataset/{dataset['name']}/resource/{res['id']}/validation")
+    assert "Validation report" in english.body and "Báo cáo kiểm tra dữ liệu" not in english.body
     assert "<script>alert(1)</script>" not in page.body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.body
     assert "<b>tên</b>" not in page.body

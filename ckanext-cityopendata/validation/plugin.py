@@ -5,6 +5,7 @@ from typing import Any
 
 from ckan import plugins as p
 from ckan.common import CKANConfig
+from ckan.lib.plugins import DefaultTranslation
 from ckan.plugins import toolkit as tk
 
 from ckanext.cityopendata import migrations
@@ -19,8 +20,9 @@ migrations.install()
 @tk.blanket.auth_functions
 @tk.blanket.helpers
 @tk.blanket.blueprints
-class CityOpenDataValidationPlugin(p.SingletonPlugin):
+class CityOpenDataValidationPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
     p.implements(p.ISignal)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
