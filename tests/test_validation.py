@@ -315,9 +315,17 @@ def test_reports_follow_resource_visibility_and_runs_need_edit_rights(
                                 context={"user": user, "ignore_auth": False}, id=res["id"])
     page = app.get(f"/dataset/{dataset['name']}/resource/{res['id']}/validation", status=404)
     assert page.status_code == 404
+    with pytest.raises(tk.ValidationError):
+        helpers.call_action("cityopendata_resource_validation_run", context=dict(agency["context"]),
+                            id=res["id"], max_rows="-5")
     queued = helpers.call_action("cityopendata_resource_validation_run", context=dict(agency["context"]),
-                                 id=res["id"], force=True)
+                                 id=res["id"], force=True, max_rows=2, trusted=True)
     assert queued["status"] == "pending"
+    run_validation_jobs()
+    limited = report_of(res["id"], agency["editor"]["name"])
+    assert limited["status"] == "error" and "more than 2 rows" in limited["message"]
+    helpers.call_action("cityopendata_resource_validation_run", context=dict(agency["context"]), id=res["id"],
+                        force=True)
     run_validation_jobs()
     assert report_of(res["id"], agency["editor"]["name"])["status"] == "success"
 

@@ -279,3 +279,13 @@ def test_validate_file_prints_the_report_offline(cli, tmp_path: Path) -> None:  
     assert json.loads(printed)["status"] == "success"
     result = cli.invoke(ckan, ["cityopendata", "validate-file", str(FIXTURES / "valid.csv"), "--schema", "khong/1.0"])
     assert result.exit_code != 0 and "not in the catalogue" in result.output
+
+
+def test_a_json_table_is_validated_against_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "tram.json"
+    path.write_text(json.dumps([["mã", "tên"], [1, "Trạm Bạch Đằng"], ["hai", "Trạm Sông Hàn"]], ensure_ascii=False),
+                    encoding="utf-8")
+    schema = {"fields": [{"name": "mã", "type": "integer"}, {"name": "tên", "type": "string"}]}
+    report = validate_file(path, "json", schema, "test", Limits())
+    assert report["status"] == "failure"
+    assert ours(report) == {("type-error", 3, 1)}

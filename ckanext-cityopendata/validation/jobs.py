@@ -82,7 +82,7 @@ def job_id(resource_id: str) -> str:
     return JOB_PREFIX + resource_id
 
 
-def enqueue(resource_id: str, force: bool = False) -> str:
+def enqueue(resource_id: str, force: bool = False, options: Optional[dict[str, Any]] = None) -> str:
     """Queue the job of one resource under a deterministic id: a burst of updates queues it once."""
     from rq.job import JobStatus
 
@@ -94,11 +94,13 @@ def enqueue(resource_id: str, force: bool = False) -> str:
     if existing is not None:
         status = existing.get_status(refresh=True)
         if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
-            return jid
+            if not (force or options):
+                return jid
+            existing.delete()  # a person asked for a run of their own: it replaces the queued one
         if status == JobStatus.STARTED:
             jid += "_again"  # a change during a run: one follow-up run, never more
     tk.enqueue_job(
-        run_job, [resource_id], {"force": force},
+        run_job, [resource_id], {"force": force, "options": options or {}},
         title=f"cityopendata validation {resource_id}",
         queue=tk.config.get("ckanext.cityopendata.validation.queue"),
         rq_kwargs={"job_id": jid},
@@ -106,10 +108,11 @@ def enqueue(resource_id: str, force: bool = False) -> str:
     return jid
 
 
-def run_job(resource_id: str, force: bool = False) -> Optional[str]:
+def run_job(resource_id: str, force: bool = False, options: Optional[dict[str, Any]] = None) -> Optional[str]:
     """The job: validate one resource and store its report. Idempotent, safe to re-run."""
     try:
-        return validate_resource(resource_id, force=force)
+        limits = Limits.from_config().bounded(options or {})
+        return validate_resource(resource_id, force=force, limits=limits)
     except Exception:
         model.Session.rollback()
         log.exception("validation of resource %s failed", resource_id)

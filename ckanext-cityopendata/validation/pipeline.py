@@ -383,13 +383,15 @@ def _frictionless_child(conn: Any, args: tuple[Any, ...]) -> None:
 def _run_frictionless(
     path: str, fmt: str, schema: Optional[dict[str, Any]], max_errors: int, max_rows: int, encoding: Optional[str]
 ) -> dict[str, Any]:
-    from frictionless import Resource, Schema
+    from frictionless import Schema
+    from frictionless.resources import TableResource
 
     options: dict[str, Any] = {}
     if encoding and fmt in ("csv", "tsv"):
         options["encoding"] = encoding
     p = Path(path)
-    res = Resource(path=p.name, basepath=str(p.parent), format="csv" if fmt == "tsv" else fmt, **options)
+    # A table resource: a plain Resource would read a .json file as a frictionless descriptor.
+    res = TableResource(path=p.name, basepath=str(p.parent), format="csv" if fmt == "tsv" else fmt, **options)
     if schema is None:
         res.infer()
         schema = res.schema.to_descriptor()

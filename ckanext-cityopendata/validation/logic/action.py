@@ -9,7 +9,7 @@ from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
 from ckanext.cityopendata.validation import gate, jobs, store
-from ckanext.cityopendata.validation.limits import Limits
+from ckanext.cityopendata.validation.limits import USER_OPTIONS, Limits
 
 __all__ = [
     "cityopendata_resource_validation_show",
@@ -61,6 +61,12 @@ def cityopendata_resource_validation_run(context: Context, data_dict: DataDict) 
     :type force: bool
     :param sync: validate in this request instead of the job queue (sysadmins only; default false)
     :type sync: bool
+    :param max_rows: stop after this many rows (can only lower the portal's limit)
+    :type max_rows: int
+    :param max_errors: keep this many errors (can only lower the portal's limit)
+    :type max_errors: int
+    :param max_seconds: stop after this many seconds (can only lower the portal's limit)
+    :type max_seconds: int
     :rtype: dictionary, the report (status pending when queued)
     """
     resource_id = _resource_id(data_dict)
@@ -70,15 +76,20 @@ def cityopendata_resource_validation_run(context: Context, data_dict: DataDict) 
     if not jobs.tabular_resources_by_id(resource_id):
         raise tk.ValidationError({"format": [tk._("This resource is not a table the portal validates")]})
     res = jobs.tabular_resources_by_id(resource_id)[0]
+    options = {name: data_dict[name] for name in USER_OPTIONS if name in data_dict}
+    try:
+        limits = Limits.from_config().bounded(options)
+    except ValueError as error:
+        raise tk.ValidationError({"options": [str(error)]}) from error
     sync = tk.asbool(data_dict.get("sync", False))
     if sync and not authz.is_sysadmin(context.get("user")):
         raise tk.NotAuthorized(tk._("Only sysadmins may validate in the request"))
     store.mark_pending(resource_id, res["package_id"], jobs.fingerprint(res))
     model.Session.commit()
     if sync:
-        jobs.validate_resource(resource_id, force=force)
+        jobs.validate_resource(resource_id, force=force, limits=limits)
     else:
-        jobs.enqueue(resource_id, force=force)
+        jobs.enqueue(resource_id, force=force, options=options)
     return cityopendata_resource_validation_show(context, {"id": resource_id})
 
 
