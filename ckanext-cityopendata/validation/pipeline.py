@@ -7,13 +7,11 @@ a child process with a memory and time budget.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
 import itertools
 import multiprocessing
-import os
 import resource
 import shutil
 import tempfile
@@ -21,7 +19,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from ckanext.cityopendata.validation import detect
 from ckanext.cityopendata.validation.checker import (
