@@ -241,24 +241,34 @@ def test_a_url_to_127_0_0_1_is_refused_without_the_allow_list(
     assert "internal address" in report["message"]
 
 
-def test_a_local_path_or_file_url_as_schema_is_refused(agency, run_validation_jobs, create_with_upload) -> None:
+def test_a_local_path_file_url_or_unknown_catalogue_id_as_schema_is_refused_at_the_api(
+    agency, run_validation_jobs, create_with_upload
+) -> None:
     dataset = private_dataset(agency)
-    for schema in ("file:///etc/passwd", "/etc/passwd", "../../secret.json"):
-        res = upload(create_with_upload, agency, dataset, fixture_bytes("valid.csv"), "a.csv", format="CSV",
-                     table_schema=schema)
-        run_validation_jobs()
-        report = report_of(res["id"])
-        assert report["status"] == "error" and "refused" in report["message"], schema
+    for schema in ("file:///etc/passwd", "/etc/passwd", "../../secret.json", "khong-co/9.9"):
+        with pytest.raises(tk.ValidationError) as refused:
+            upload(create_with_upload, agency, dataset, fixture_bytes("valid.csv"), "a.csv", format="CSV",
+                   table_schema=schema)
+        assert "table_schema" in str(refused.value.error_dict), schema
+    assert run_validation_jobs() == 0  # nothing was queued, nothing fetched
 
 
-def test_an_unknown_catalogue_schema_is_an_error_naming_it(agency, run_validation_jobs, create_with_upload) -> None:
+def test_a_catalogue_schema_validates_its_own_samples(agency, run_validation_jobs, create_with_upload) -> None:
+    from pathlib import Path
+
+    tables = Path(__file__).resolve().parents[1] / "schemas" / "tables" / "bus-stops" / "1.0"
     dataset = private_dataset(agency)
-    res = upload(create_with_upload, agency, dataset, fixture_bytes("valid.csv"), "a.csv", format="CSV",
-                 table_schema="khong-co/9.9")
+    good = upload(create_with_upload, agency, dataset, (tables / "valid.csv").read_bytes(), "valid.csv",
+                  format="CSV", table_schema="bus-stops/1.0")
+    bad = upload(create_with_upload, agency, dataset, (tables / "invalid.csv").read_bytes(), "invalid.csv",
+                 format="CSV", table_schema="bus-stops/1.0")
     run_validation_jobs()
-    report = report_of(res["id"])
-    assert report["status"] == "error"
-    assert "'khong-co/9.9' is not in the catalogue" in report["message"]
+    good_report, bad_report = report_of(good["id"]), report_of(bad["id"])
+    assert good_report["schema"]["source"] == "catalogue:bus-stops/1.0"
+    catalogue = json.loads((tables / "schema.json").read_text(encoding="utf-8"))
+    assert good_report["schema"]["descriptor"]["fields"] == catalogue["fields"]
+    assert good_report["status"] == "success", good_report["errors"]
+    assert bad_report["status"] == "failure" and bad_report["errors"]
 
 
 def test_without_a_schema_the_inferred_one_is_stored_for_the_agency_to_adopt(
