@@ -56,6 +56,7 @@ setup(
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
             "cityopendata_schemas = ckanext.cityopendata.metadata.plugin:CityOpenDataSchemasPlugin",
             "cityopendata_portal = ckanext.cityopendata.portal.plugin:CityOpenDataPortalPlugin",
+            "cityopendata_validation = ckanext.cityopendata.validation.plugin:CityOpenDataValidationPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",

@@ -1,0 +1,1 @@
+"""Validation of tabular resources with frictionless: detect, check, store reports, gate publication."""
