@@ -42,6 +42,7 @@ setup(
             "migration/**/*",
             "public/**/*",
         ],
+        "ckanext.cityopendata.harvesters": ["templates/**/*"],
         "ckanext.cityopendata.schemas": ["*.yaml", "*.json", "**/*.yaml", "**/*.json", "**/*.csv"],
     },
     include_package_data=True,
@@ -49,6 +50,11 @@ setup(
     entry_points={
         "ckan.plugins": [
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
+            "cityopendata_harvest = ckanext.cityopendata.harvesters.plugin:CityHarvestPlugin",
+            "cityopendata_ckan_harvester = ckanext.cityopendata.harvesters.ckan:CkanHarvester",
+            "cityopendata_dcat_harvester = ckanext.cityopendata.harvesters.dcat:DcatHarvester",
+            "cityopendata_spreadsheet_harvester = ckanext.cityopendata.harvesters.spreadsheet:SpreadsheetHarvester",
+            "cityopendata_jsonapi_harvester = ckanext.cityopendata.harvesters.jsonapi:JsonApiHarvester",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
