@@ -42,7 +42,7 @@ setup(
             "migration/**/*",
             "public/**/*",
         ],
-        "ckanext.cityopendata.harvesters": ["templates/**/*"],
+        "ckanext.cityopendata.harvesters": ["templates/**/*", "catalogue_template/*"],
         "ckanext.cityopendata.schemas": ["*.yaml", "*.json", "**/*.yaml", "**/*.json", "**/*.csv"],
     },
     include_package_data=True,

@@ -1,7 +1,7 @@
 """Harvest a spreadsheet catalogue: an XLSX or CSV file in which an agency lists its datasets.
 
 One row a dataset, one column a field; headers may be Vietnamese or English (see
-``harvesters/templates/README.md`` and the two template files beside it). Columns we do not know
+``harvesters/catalogue_template/README.md`` and the templates beside it). Columns we do not know
 are reported in the job report, never dropped silently.
 """
 from __future__ import annotations
