@@ -108,7 +108,15 @@ def worker(ini: str, source_type: str, source_url: str, token: str, size: int, c
                 for n in range(0, size, max(1, round(1 / changed))):
                     api.action.package_patch(id=f"bo-du-lieu-{n:05d}", notes=f"Cập nhật lần {time.time()}")
             started = time.perf_counter()
-            summary = runner.run_source(runner.find_source("nguon-bench"))
+            if os.environ.get("BENCH_PROFILE") == f"{source_type}:{label}":
+                import cProfile
+                import pstats
+
+                profile = cProfile.Profile()
+                summary = profile.runcall(runner.run_source, runner.find_source("nguon-bench"))
+                pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+            else:
+                summary = runner.run_source(runner.find_source("nguon-bench"))
             timings[label] = {"seconds": time.perf_counter() - started, "summary": summary.line(),
                               "failed": summary.failed}
             model.Session.remove()
@@ -148,6 +156,8 @@ def main() -> None:
                  "--worker", target_ini, source_type, portal.url, portal.api_token],
                 cwd=REPO, capture_output=True, text=True)
             line = [x for x in done.stdout.splitlines() if x.startswith("BENCH ")]
+            if os.environ.get("BENCH_PROFILE"):
+                Path(f"/tmp/bench-profile-{source_type}.txt").write_text(done.stderr)
             if done.returncode != 0 or not line:
                 raise SystemExit(f"{label} failed:\n{done.stderr[-3000:]}")
             results[label] = json.loads(line[0][6:])
