@@ -357,6 +357,9 @@ def to_package_dict(fields: dict[str, Any], declared: set[str]) -> dict[str, Any
 class CityHarvester(HarvesterBase):
     """Gather/fetch/import for city sources; subclasses implement ``info`` and ``gather_records``."""
 
+    #: set by the in-process runner, which commits Solr once at the end of the job; the queue
+    #: consumers leave it False and each dataset is committed as CKAN does
+    defer_index_commit = False
     #: extra keys a subclass accepts in its source config, besides the shared ones
     config_keys: tuple[str, ...] = ()
     shared_config_keys = ("on_missing", "default_topics", "topic_mapping", "default_license_id",
@@ -491,7 +494,8 @@ class CityHarvester(HarvesterBase):
         context = dict(self._context(), defer_commit=True, return_id_only=True)
         package_id = tk.get_action(action)(context, package)
         logic.index_update_package_dicts(
-            logic.package_show_default_and_custom_schemas(self._context(), package_id), defer_commit=True)
+            logic.package_show_default_and_custom_schemas(self._context(), package_id),
+            defer_commit=self.defer_index_commit)
 
     def _import(self, obj: HarvestObject) -> bool | str:
         content = json.loads(obj.content or "{}")

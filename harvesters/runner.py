@@ -129,6 +129,9 @@ def run_source(source: HarvestSource, progress: Optional[Callable[[int], object]
         model.Session.add(job)
         model.Session.commit()
         summary.job_id = job.id
+        deferred = isinstance(harvester, CityHarvester)
+        if deferred:
+            harvester.defer_index_commit = True
         try:
             ids = queue.gather_stage(harvester, job) or []
             if on_total:
@@ -138,6 +141,8 @@ def run_source(source: HarvestSource, progress: Optional[Callable[[int], object]
                 if progress:
                     progress(1)
         finally:
+            if deferred:
+                harvester.defer_index_commit = False
             _finish(job.id)
     finally:
         if redis.get(key) == me.encode():

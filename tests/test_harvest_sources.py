@@ -224,3 +224,13 @@ def test_source_credentials_must_come_from_the_environment_never_the_config(agen
     source = make_source(agency, "cityopendata_jsonapi", "https://agency.test/api",
                          {"mapping": {"title": "$.ten"}, "headers": {"Authorization": "env:AGENCY_API_TOKEN"}})
     assert "env:AGENCY_API_TOKEN" in source["config"]
+
+
+def test_the_new_source_form_offers_the_four_city_harvesters(app, agency):
+    from ckan.tests import factories
+
+    token = factories.APIToken(user=agency["sysadmin"])["token"]
+    page = app.get("/harvest/new", headers={"Authorization": token})
+    assert page.status_code == 200
+    for source_type in ("cityopendata_ckan", "cityopendata_dcat", "cityopendata_spreadsheet", "cityopendata_jsonapi"):
+        assert f'value="{source_type}"' in page.body
