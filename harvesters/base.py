@@ -240,7 +240,8 @@ def map_to_city_schema(remote: RemoteDataset, config: dict[str, Any]) -> tuple[d
     if remote.language:
         languages = [vocabulary.language_code(v) for v in re.split(r"[,;]", remote.language) if v.strip()]
         if all(languages):
-            fields["language"] = ",".join(dict.fromkeys(l for l in languages if l))
+            distinct = list(dict.fromkeys(code for code in languages if code))
+            fields["language"] = distinct[0] if len(distinct) == 1 else "mul"
         else:
             unknown.append(f"language: {remote.language!r} is not vi or en")
     topic_map = {k: v for k, v in (config.get("topic_mapping") or {}).items()}
@@ -339,7 +340,9 @@ def to_package_dict(fields: dict[str, Any], declared: set[str]) -> dict[str, Any
     package: dict[str, Any] = {}
     extras = []
     for key, value in fields.items():
-        if key == "tags":
+        if key == "tags" and "tag_string" in declared:
+            package["tag_string"] = ",".join(value)
+        elif key == "tags":
             package["tags"] = [{"name": t} for t in value]
         elif key in CORE_KEYS or key in declared:
             package[key] = value

@@ -9,29 +9,32 @@ from typing import Optional
 
 from ckanext.cityopendata.text import fold
 
-# code -> labels (vi and en) that mean it
+# code -> labels (vi and en) that mean it; codes as in schemas/vocabularies/*.yaml
 TOPICS: dict[str, tuple[str, ...]] = {
     "agriculture": ("Nông nghiệp", "Nông nghiệp và phát triển nông thôn", "Agriculture"),
-    "culture": ("Văn hóa", "Văn hoá", "Văn hóa, thể thao và du lịch", "Culture"),
-    "economy": ("Kinh tế", "Economy", "Kinh tế - tài chính"),
+    "culture": ("Văn hóa", "Văn hoá", "Văn hóa và thể thao", "Culture", "Culture and sport"),
+    "economy": ("Kinh tế", "Kinh tế và doanh nghiệp", "Economy", "Economy and business"),
     "education": ("Giáo dục", "Giáo dục và đào tạo", "Education"),
     "energy": ("Năng lượng", "Energy"),
     "environment": ("Môi trường", "Tài nguyên và môi trường", "Environment"),
     "finance": ("Tài chính", "Ngân sách", "Finance", "Budget"),
     "government": ("Chính quyền", "Hành chính", "Government", "Public administration"),
     "health": ("Y tế", "Sức khỏe", "Sức khoẻ", "Health"),
-    "housing": ("Nhà ở", "Xây dựng", "Housing", "Construction"),
-    "population": ("Dân số", "Dân cư", "Population"),
+    "construction": ("Xây dựng", "Xây dựng và đô thị", "Nhà ở", "Đô thị", "Construction", "Housing"),
+    "population": ("Dân số", "Dân cư", "Dân cư và xã hội", "Xã hội", "Lao động", "Population", "Society"),
     "public-safety": ("An ninh", "An toàn", "Trật tự an toàn", "Public safety"),
-    "science": ("Khoa học", "Khoa học và công nghệ", "Science", "Technology"),
-    "society": ("Xã hội", "Lao động", "Lao động - thương binh và xã hội", "Society", "Labour"),
+    "technology": ("Khoa học", "Công nghệ", "Khoa học và công nghệ", "Science", "Technology"),
     "tourism": ("Du lịch", "Tourism"),
     "transport": ("Giao thông", "Giao thông vận tải", "Transport", "Transportation"),
-    "urban-planning": ("Quy hoạch", "Đô thị", "Quy hoạch đô thị", "Urban planning"),
+    "land-planning": ("Quy hoạch", "Đất đai", "Đất đai và quy hoạch", "Quy hoạch đô thị", "Urban planning",
+                      "Land and planning"),
 }
 
 FREQUENCIES: dict[str, tuple[str, ...]] = {
     "realtime": ("Thời gian thực", "Liên tục", "Real time", "Realtime", "continuous"),
+    "hourly": ("Hằng giờ", "Hàng giờ", "Hourly"),
+    "semiannual": ("Sáu tháng một lần", "Nửa năm", "Every six months", "Semiannual"),
+    "never": ("Không cập nhật", "Not updated", "Never"),
     "daily": ("Hằng ngày", "Hàng ngày", "Daily"),
     "weekly": ("Hằng tuần", "Hàng tuần", "Weekly"),
     "monthly": ("Hằng tháng", "Hàng tháng", "Monthly"),
@@ -42,7 +45,7 @@ FREQUENCIES: dict[str, tuple[str, ...]] = {
 
 # EU / DCAT-AP frequency URIs end with these words
 _EU_FREQUENCIES = {
-    "UPDATE_CONT": "realtime", "CONT": "realtime", "DAILY": "daily", "WEEKLY": "weekly",
+    "UPDATE_CONT": "realtime", "CONT": "realtime", "HOURLY": "hourly", "BIANNUAL": "semiannual", "NEVER": "never", "DAILY": "daily", "WEEKLY": "weekly",
     "MONTHLY": "monthly", "QUARTERLY": "quarterly", "ANNUAL": "yearly", "IRREG": "irregular",
 }
 # ISO 8601 durations as DCAT-US data.json writes them (accrualPeriodicity)
@@ -84,9 +87,9 @@ _LICENSE_INDEX = _index(LICENSES)
 _EU_THEMES = {
     "AGRI": "agriculture", "ECON": "economy", "EDUC": "education", "ENER": "energy",
     "ENVI": "environment", "GOVE": "government", "HEAL": "health", "JUST": "public-safety",
-    "REGI": "urban-planning", "SOCI": "society", "TECH": "science", "TRAN": "transport",
+    "REGI": "land-planning", "SOCI": "population", "TECH": "technology", "TRAN": "transport",
 }
-_LANGUAGES = {"vi": "vi", "vie": "vi", "vietnamese": "vi", "tieng viet": "vi",
+_LANGUAGES = {"mul": "mul", "vi": "vi", "vie": "vi", "vietnamese": "vi", "tieng viet": "vi",
               "en": "en", "eng": "en", "english": "en", "tieng anh": "en"}
 
 
