@@ -35,6 +35,11 @@ setup(
     package_data={
         "ckanext.cityopendata": [
             "config_declaration.yaml",
+            "*/config_declaration.yaml",
+            "*/templates/**/*",
+            "*/assets/**/*",
+            "*/i18n/**/*",
+            "*/public/**/*",
             "templates/**/*",
             "assets/**/*",
             "i18n/**/*",
@@ -50,6 +55,8 @@ setup(
     entry_points={
         "ckan.plugins": [
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
+            "cityopendata_schemas = ckanext.cityopendata.metadata.plugin:CityOpenDataSchemasPlugin",
+            "cityopendata_portal = ckanext.cityopendata.portal.plugin:CityOpenDataPortalPlugin",
             "cityopendata_harvest = ckanext.cityopendata.harvesters.plugin:CityHarvestPlugin",
             "cityopendata_ckan_harvester = ckanext.cityopendata.harvesters.ckan:CkanHarvester",
             "cityopendata_dcat_harvester = ckanext.cityopendata.harvesters.dcat:DcatHarvester",
@@ -63,7 +70,7 @@ setup(
     message_extractors={
         "ckanext-cityopendata": [
             ("**.py", "python", None),
-            ("templates/**.html", "ckan", None),
+            ("**/templates/**.html", "ckan", None),
         ],
     },
 )
