@@ -96,7 +96,7 @@ def worker(ini: str, source_type: str, source_url: str, token: str, size: int, c
         site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
         context = {"user": site_user, "ignore_auth": True}
         org = tk.get_action("organization_create")(dict(context), {"name": "so-tnmt", "title": "Sở TN&MT"})
-        source = tk.get_action("harvest_source_create")(dict(context), {
+        tk.get_action("harvest_source_create")(dict(context), {
             "name": "nguon-bench", "title": "Nguồn bench", "url": source_url, "source_type": source_type,
             "owner_org": org["id"], "frequency": "MANUAL", "config": "{}",
         })

@@ -28,7 +28,7 @@ PAGE = 1000
 # Remote fields that have a place in the city schema or are CKAN's own bookkeeping.
 _HANDLED = {
     "id", "name", "title", "notes", "tags", "groups", "organization", "owner_org", "resources",
-    "license_id", "license_title", "license_url", "license_url", "maintainer", "maintainer_email",
+    "license_id", "license_title", "license_url", "maintainer", "maintainer_email",
     "author", "author_email", "metadata_modified", "metadata_created", "extras", "state", "type",
     "private", "num_resources", "num_tags", "creator_user_id", "isopen", "relationships_as_object",
     "relationships_as_subject", "revision_id", "title_en", "notes_en", "topics", "update_frequency",

@@ -32,12 +32,12 @@ def run(source: Optional[str], run_all: bool) -> None:
     for item in sources:
         bar_holder: dict[str, object] = {}
 
-        def on_total(total: int) -> None:
+        def on_total(total: int, bar_holder: dict[str, object] = bar_holder) -> None:
             bar = click.progressbar(length=total, label="  importing", show_pos=True)
             bar.__enter__()
             bar_holder["bar"] = bar
 
-        def progress(step: int) -> None:
+        def progress(step: int, bar_holder: dict[str, object] = bar_holder) -> None:
             bar_holder["bar"].update(step)  # type: ignore[attr-defined]
 
         try:

@@ -132,6 +132,21 @@ class DcatHarvester(CityHarvester):
                 except ValueError:
                     pass
             extras[e["key"]] = value
+        # under a scheming schema ckanext-dcat returns the same values as top-level fields
+        for key, value in d.items():
+            if key not in ("extras", "resources", "tags", "title", "notes", "url", "license_id", "name"):
+                extras.setdefault(key, value)
+        for period in _as_list(extras.pop("temporal_coverage", [])):
+            if isinstance(period, dict):
+                extras.setdefault("temporal_start", period.get("start"))
+                extras.setdefault("temporal_end", period.get("end"))
+        for contact in _as_list(extras.pop("contact", [])):
+            if isinstance(contact, dict):
+                extras.setdefault("contact_name", contact.get("name"))
+                extras.setdefault("contact_email", contact.get("email"))
+        for key in ("publisher", "creator", "spatial_coverage", "qualified_relation", "applicable_legislation"):
+            if not extras.get(key):
+                extras.pop(key, None)
         guid = str(extras.pop("identifier", "") or extras.get("uri") or ref)
         record = RemoteDataset(guid=guid, original_url=str(d.get("url") or extras.pop("uri", "") or ""))
         extras.pop("uri", None)

@@ -112,13 +112,12 @@ def _xlsx_rows(content: bytes, sheet: Optional[str]) -> list[list[str]]:
 
 def rows_to_datasets(rows: list[list[str]]) -> Iterator[RemoteDataset]:
     # the header is the first row that names a title column (a template may have a banner above)
-    for start, row in enumerate(rows[:10]):
-        keys = [_HEADER_INDEX.get(fold(cell)) for cell in row]
-        if "title" in keys:
-            headers = row
-            break
-    else:
+    start = next((i for i, row in enumerate(rows[:10])
+                  if "title" in [_HEADER_INDEX.get(fold(cell)) for cell in row]), None)
+    if start is None:
         raise SourceError("no header row with a title column (\"Tên dữ liệu\" or \"Title\") in the first 10 rows")
+    headers = rows[start]
+    keys = [_HEADER_INDEX.get(fold(cell)) for cell in headers]
     if len(rows) - start - 1 > MAX_ROWS:
         raise SourceError(f"the catalogue lists more than {MAX_ROWS} datasets")
     for number, row in enumerate(rows[start + 1:], start=start + 2):
