@@ -33,6 +33,14 @@ class TooLarge(FetchError):
     """The response grew past the size cap."""
 
 
+class HTTPStatusError(FetchError):
+    """The server answered with an HTTP error status (``status``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass
 class FetchPolicy:
     timeout: float = DEFAULT_TIMEOUT
@@ -144,6 +152,7 @@ def fetch_guarded(
     policy: FetchPolicy | None = None,
     dest: IO[bytes] | None = None,
     accept: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> FetchResult:
     """GET ``url`` under ``policy``; write the body to ``dest`` (or return it) and stop at the cap.
 
@@ -154,11 +163,13 @@ def fetch_guarded(
     policy = session.policy
     check_url(url, policy)
     deadline = time.monotonic() + policy.timeout
-    headers = {"Accept": accept} if accept else {}
+    headers = dict(headers or {})
+    if accept:
+        headers["Accept"] = accept
     try:
         with session.get(url, stream=True, headers=headers) as response:
             if response.status_code >= 400:
-                raise FetchError(f"{url} answered HTTP {response.status_code}")
+                raise HTTPStatusError(f"{url} answered HTTP {response.status_code}", response.status_code)
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > policy.max_bytes:
                 raise TooLarge(f"{url} is {int(declared)} bytes, over the limit of {policy.max_bytes}")
