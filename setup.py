@@ -36,6 +36,8 @@ setup(
         "ckanext.cityopendata": [
             "config_declaration.yaml",
             "templates/**/*",
+            "*/templates/**/*",
+            "*/config_declaration.yaml",
             "assets/**/*",
             "i18n/**/*",
             "demo/*.json",
@@ -49,6 +51,10 @@ setup(
     entry_points={
         "ckan.plugins": [
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
+            "cityopendata_publishing = ckanext.cityopendata.publishing.plugin:PublishingPlugin",
+        ],
+        "ckan.rdf.profiles": [
+            "cityopendata_dcat_ap_3 = ckanext.cityopendata.publishing.dcat_profile:CityOpenDataDCATProfile",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
