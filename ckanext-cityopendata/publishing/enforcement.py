@@ -14,6 +14,7 @@ import logging
 from typing import Any, Optional
 
 from ckan import model
+from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
@@ -32,13 +33,15 @@ def is_system(context: Context) -> bool:
 
 def harvest_policy(package_id: Optional[str]) -> Optional[tuple[str, str]]:
     """``(policy, source title)`` when the dataset comes from a harvest source, else None."""
-    if not package_id or not tk.plugins.plugin_loaded("harvest"):
+    if not package_id or not plugin_loaded("harvest"):
         return None
-    from ckanext.harvest.model import HarvestObject, HarvestSource
+    from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
 
+    # harvesters link an object to its source through its job (harvest_source_id is often unset)
     found = (
         model.Session.query(HarvestSource)
-        .join(HarvestObject, HarvestObject.harvest_source_id == HarvestSource.id)
+        .join(HarvestJob, HarvestJob.source_id == HarvestSource.id)
+        .join(HarvestObject, HarvestObject.harvest_job_id == HarvestJob.id)
         .filter(HarvestObject.package_id == package_id)
         .first()
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 
 log = logging.getLogger(__name__)
@@ -10,7 +11,7 @@ log = logging.getLogger(__name__)
 
 def validation_blockers(package_id: str) -> list[str]:
     """The validation feature's gate, when its plugin is loaded (it is optional for us)."""
-    if not tk.plugins.plugin_loaded("cityopendata_validation"):
+    if not plugin_loaded("cityopendata_validation"):
         return []
     from ckanext.cityopendata.validation.gate import publication_blockers  # type: ignore[import-not-found]
 

@@ -94,6 +94,7 @@ def record(
         created=now(),
     )
     model.Session.add(step)
+    model.Session.flush()  # CKAN's session does not autoflush: the index and package_show must see it
     return step
 
 
