@@ -167,3 +167,34 @@ def make_dataset(agency: Agency, file_url: str | None = None, **fields: Any) -> 
     if file_url:
         data["resources"] = [{"name": "Dữ liệu", "url": file_url, "format": "CSV"}]
     return helpers.call_action("package_create", context=as_user(agency.editor), **data)
+
+
+CITY_FIELDS: dict[str, Any] = {
+    "title_en": "Da Nang bus stops",
+    "notes_en": "Bus stops in the city",
+    "topics": ["giao-thong"],
+    "admin_units": ["48", "490"],
+    "update_frequency": "monthly",
+    "contact_name": "Phòng Quản lý vận tải",
+    "contact_email": "vantai@danang.gov.vn",
+    "legal_basis": "Nghị định 47/2020/NĐ-CP",
+    "language": "vi",
+}
+
+
+def city_fields(**overrides: Any) -> dict[str, Any]:
+    """Our schema's fields, top-level when the scheming schema is loaded, else as free extras."""
+    from ckan.plugins import plugin_loaded
+
+    fields = dict(CITY_FIELDS, **overrides)
+    if plugin_loaded("scheming_datasets"):
+        return fields
+    return {"extras": [{"key": k, "value": ",".join(v) if isinstance(v, list) else v} for k, v in fields.items()]}
+
+
+def publish(agency: Agency, dataset: dict[str, Any]) -> dict[str, Any]:
+    from ckan.tests import helpers
+
+    helpers.call_action("cityopendata_workflow_transition", context=as_user(agency.editor), id=dataset["id"], to="submitted")
+    helpers.call_action("cityopendata_workflow_transition", context=as_user(agency.reviewer), id=dataset["id"], to="published")
+    return helpers.call_action("package_show", context=as_user(None), id=dataset["id"])

@@ -6,15 +6,18 @@ Table Schema of a resource as its ``dct:conformsTo``. Registered as ``cityopenda
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rdflib import BNode, Literal, Namespace, URIRef
 
 from ckan.plugins import toolkit as tk
-from ckanext.dcat.profiles import DCAT, DCT, FOAF, RDF, SKOS
+from ckanext.dcat.profiles import DCAT, DCT, FOAF, RDF, SKOS, VCARD
 from ckanext.dcat.profiles.base import DCATAP
 from ckanext.dcat.profiles.euro_dcat_ap_3 import EuropeanDCATAP3Profile
 from ckanext.dcat.utils import resource_uri
+
+from ckanext.cityopendata.publishing.fields import value_of
 
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 FREQUENCY = Namespace("http://publications.europa.eu/resource/authority/frequency/")
@@ -30,7 +33,13 @@ def _list(value: Any) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return [str(v) for v in json.loads(text)]
+            except ValueError:
+                pass
+        return [v.strip() for v in text.split(",") if v.strip()]
     return [str(v) for v in value]
 
 
@@ -50,6 +59,8 @@ class CityOpenDataDCATProfile(EuropeanDCATAP3Profile):
         self._legal_basis(dataset_dict, dataset_ref)
         self._language(dataset_dict, dataset_ref)
         self._distributions(dataset_dict, dataset_ref)
+        for contact in self.g.objects(dataset_ref, DCAT.contactPoint):
+            self.g.add((contact, RDF.type, VCARD.Kind))
 
     def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref: Any) -> None:
         super().graph_from_catalog(catalog_dict, catalog_ref)
@@ -68,6 +79,7 @@ class CityOpenDataDCATProfile(EuropeanDCATAP3Profile):
             g.add((publisher, FOAF.name, Literal(city, lang="vi")))
             g.add((publisher, FOAF.name, Literal(city_en, lang="en")))
             g.add((catalog_ref, DCT.publisher, publisher))
+        self._drop_literal_languages(catalog_ref)
         for code in LANGUAGES.values():
             g.add((catalog_ref, DCT.language, LANGUAGE[code]))
             g.add((LANGUAGE[code], RDF.type, DCT.LinguisticSystem))
@@ -75,17 +87,17 @@ class CityOpenDataDCATProfile(EuropeanDCATAP3Profile):
     def _bilingual(self, d: dict[str, Any], ref: Any) -> None:
         g = self.g
         for vi_key, en_key, predicate in (("title", "title_en", DCT.title), ("notes", "notes_en", DCT.description)):
-            vi_text = d.get(vi_key) or (d.get("title") if predicate == DCT.description else None)
+            vi_text = value_of(d, vi_key) or (d.get("title") if predicate == DCT.description else None)
             if not vi_text:
                 continue
             g.remove((ref, predicate, None))
             g.add((ref, predicate, Literal(vi_text, lang="vi")))
-            if d.get(en_key):
-                g.add((ref, predicate, Literal(d[en_key], lang="en")))
+            if value_of(d, en_key):
+                g.add((ref, predicate, Literal(value_of(d, en_key), lang="en")))
 
     def _themes(self, d: dict[str, Any], ref: Any) -> None:
         scheme = URIRef(_site() + "/vocabulary/topics")
-        for code in _list(d.get("topics")):
+        for code in _list(value_of(d, "topics")):
             concept = URIRef(f"{_site()}/vocabulary/topics/{code}")
             self.g.add((ref, DCAT.theme, concept))
             self.g.add((concept, RDF.type, SKOS.Concept))
@@ -93,7 +105,7 @@ class CityOpenDataDCATProfile(EuropeanDCATAP3Profile):
             self.g.add((concept, SKOS.inScheme, scheme))
 
     def _admin_units(self, d: dict[str, Any], ref: Any) -> None:
-        for code in _list(d.get("admin_units")):
+        for code in _list(value_of(d, "admin_units")):
             unit = URIRef(f"{_site()}/vocabulary/admin-units/{code}")
             self.g.add((ref, DCT.spatial, unit))
             self.g.add((unit, RDF.type, DCT.Location))
@@ -101,22 +113,30 @@ class CityOpenDataDCATProfile(EuropeanDCATAP3Profile):
             self.g.add((unit, SKOS.notation, Literal(code)))
 
     def _frequency(self, d: dict[str, Any], ref: Any) -> None:
-        code = FREQUENCIES.get(str(d.get("update_frequency") or "").lower())
+        code = FREQUENCIES.get(str(value_of(d, "update_frequency") or "").lower())
         if code:
             self.g.remove((ref, DCT.accrualPeriodicity, None))
             self.g.add((ref, DCT.accrualPeriodicity, FREQUENCY[code]))
             self.g.add((FREQUENCY[code], RDF.type, DCT.Frequency))
 
     def _legal_basis(self, d: dict[str, Any], ref: Any) -> None:
-        for basis in _list(d.get("legal_basis")) if not isinstance(d.get("legal_basis"), str) else [d["legal_basis"]]:
+        basis_value = value_of(d, "legal_basis")
+        for basis in [basis_value] if isinstance(basis_value, str) else _list(basis_value):
             node = URIRef(basis) if basis.startswith(("http://", "https://")) else BNode()
             self.g.add((ref, DCATAP.applicableLegislation, node))
             self.g.add((node, RDF.type, ELI.LegalResource))
             if isinstance(node, BNode):
                 self.g.add((node, DCT.title, Literal(basis, lang="vi")))
 
+    def _drop_literal_languages(self, ref: Any) -> None:
+        """DCAT-AP wants dct:LinguisticSystem resources, not the plain codes the base profile emits."""
+        for value in list(self.g.objects(ref, DCT.language)):
+            if isinstance(value, Literal):
+                self.g.remove((ref, DCT.language, value))
+
     def _language(self, d: dict[str, Any], ref: Any) -> None:
-        for lang in _list(d.get("language")) or ["vi"]:
+        self._drop_literal_languages(ref)
+        for lang in _list(value_of(d, "language")) or ["vi"]:
             code = LANGUAGES.get(lang.lower()[:2])
             if code:
                 self.g.add((ref, DCT.language, LANGUAGE[code]))

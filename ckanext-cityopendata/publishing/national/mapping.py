@@ -5,6 +5,7 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
+from ckanext.cityopendata.publishing.fields import value_of
 from ckanext.cityopendata.publishing.interfaces import NationalDataset
 
 EXTRA_FIELDS = ("title_en", "notes_en", "update_frequency", "legal_basis", "language",
@@ -24,7 +25,7 @@ def to_national(pkg: dict[str, Any]) -> NationalDataset:
     site = tk.config.get("ckan.site_url").rstrip("/")
     prefix = tk.config.get("ckanext.cityopendata.national.name_prefix") or ""
     org = pkg.get("organization") or {}
-    extras = {key: _text(pkg.get(key)) for key in EXTRA_FIELDS + LIST_FIELDS if pkg.get(key) not in (None, "", [])}
+    extras = {key: _text(value_of(pkg, key)) for key in EXTRA_FIELDS + LIST_FIELDS if value_of(pkg, key) is not None}
     extras["city_portal"] = site
     extras["city_dataset_id"] = pkg["id"]
     resources = [
@@ -49,8 +50,8 @@ def to_national(pkg: dict[str, Any]) -> NationalDataset:
         license_id=pkg.get("license_id") or "",
         tags=[t["name"] for t in pkg.get("tags") or []],
         landing_page=f"{site}/dataset/{pkg['name']}",
-        contact_name=_text(pkg.get("contact_name")),
-        contact_email=_text(pkg.get("contact_email")),
+        contact_name=_text(value_of(pkg, "contact_name")),
+        contact_email=_text(value_of(pkg, "contact_email")),
         extras=extras,
         resources=resources,
     )
