@@ -35,9 +35,12 @@ setup(
     package_data={
         "ckanext.cityopendata": [
             "config_declaration.yaml",
-            "templates/**/*",
-            "*/templates/**/*",
             "*/config_declaration.yaml",
+            "*/templates/**/*",
+            "*/assets/**/*",
+            "*/i18n/**/*",
+            "*/public/**/*",
+            "templates/**/*",
             "assets/**/*",
             "i18n/**/*",
             "demo/*.json",
@@ -51,6 +54,8 @@ setup(
     entry_points={
         "ckan.plugins": [
             "cityopendata = ckanext.cityopendata.plugin:CityOpenDataPlugin",
+            "cityopendata_schemas = ckanext.cityopendata.metadata.plugin:CityOpenDataSchemasPlugin",
+            "cityopendata_portal = ckanext.cityopendata.portal.plugin:CityOpenDataPortalPlugin",
             "cityopendata_publishing = ckanext.cityopendata.publishing.plugin:PublishingPlugin",
         ],
         "ckan.rdf.profiles": [
@@ -63,7 +68,7 @@ setup(
     message_extractors={
         "ckanext-cityopendata": [
             ("**.py", "python", None),
-            ("templates/**.html", "ckan", None),
+            ("**/templates/**.html", "ckan", None),
         ],
     },
 )

@@ -9,8 +9,8 @@ the ``migrate_db_for`` test fixture to look there. It is called when a plugin mo
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 MIGRATION_ROOT = Path(__file__).resolve().parent / "migration"
 PREFIX = "cityopendata"

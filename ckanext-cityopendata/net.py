@@ -8,8 +8,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterable, Optional
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -40,7 +41,7 @@ class FetchPolicy:
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def from_config(cls, **overrides: Any) -> "FetchPolicy":
+    def from_config(cls, **overrides: Any) -> FetchPolicy:
         """The policy set in CKAN's config (read at call time, never at import)."""
         from ckan.plugins import toolkit as tk
 
@@ -100,7 +101,7 @@ def check_url(url: str, policy: FetchPolicy) -> None:
 class GuardedSession(requests.Session):
     """A requests session that checks every request and every redirect hop against the policy."""
 
-    def __init__(self, policy: Optional[FetchPolicy] = None) -> None:
+    def __init__(self, policy: FetchPolicy | None = None) -> None:
         super().__init__()
         self.policy = policy or FetchPolicy.from_config()
         self.max_redirects = self.policy.max_redirects
@@ -118,6 +119,17 @@ class GuardedSession(requests.Session):
             raise FetchError(f"more than {self.policy.max_redirects} redirects") from error
 
 
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """Yield the body as it arrives (read1 returns what is there, not a full chunk), so the
+    deadline is checked between small reads even when a source trickles."""
+    raw = response.raw
+    while True:
+        chunk = raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
 @dataclass
 class FetchResult:
     url: str
@@ -129,9 +141,9 @@ class FetchResult:
 
 def fetch_guarded(
     url: str,
-    policy: Optional[FetchPolicy] = None,
-    dest: Optional[IO[bytes]] = None,
-    accept: Optional[str] = None,
+    policy: FetchPolicy | None = None,
+    dest: IO[bytes] | None = None,
+    accept: str | None = None,
 ) -> FetchResult:
     """GET ``url`` under ``policy``; write the body to ``dest`` (or return it) and stop at the cap.
 
@@ -140,6 +152,7 @@ def fetch_guarded(
     """
     session = GuardedSession(policy)
     policy = session.policy
+    check_url(url, policy)
     deadline = time.monotonic() + policy.timeout
     headers = {"Accept": accept} if accept else {}
     try:
@@ -151,7 +164,7 @@ def fetch_guarded(
                 raise TooLarge(f"{url} is {int(declared)} bytes, over the limit of {policy.max_bytes}")
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_content(64 * 1024):
+            for chunk in _chunks(response):
                 size += len(chunk)
                 if size > policy.max_bytes:
                     raise TooLarge(f"{url} is over the limit of {policy.max_bytes} bytes")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from ckan import plugins as p
 from ckan.common import CKANConfig
 from ckan.plugins import toolkit as tk
-
 from ckanext.cityopendata import migrations
 
 migrations.install()

@@ -58,6 +58,7 @@ install_system_packages() {
     command -v mvn >/dev/null || missing+=(maven)
     ldconfig -p | grep -q libmagic.so.1 || missing+=(libmagic1)
     command -v curl >/dev/null || missing+=(curl)
+    command -v npm >/dev/null || missing+=(npm); command -v chromium >/dev/null || missing+=(chromium)
     [ ${#missing[@]} -eq 0 ] && { echo "all present"; return 0; }
     echo "installing: ${missing[*]}"
     as_root apt-get update -q
@@ -77,6 +78,9 @@ python_env() {
     "$VENV/bin/pip" install --no-deps -e "$REPO"
     echo "$want" > "$stamp"
 }
+
+# Chart.js and the compiled translations of the portal pages (scripts/portal-assets).
+portal_assets() { "$REPO/scripts/portal-assets"; }
 
 start_postgres() {
     if ! pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | grep -q "^$PG_VERSION main$"; then
@@ -218,4 +222,22 @@ INI
     sed -i '1!{/^\[app:main\]/d}' "$opts"
     "$CKAN" config-tool "$file" -f "$opts"
     rm -f "$opts"
+}
+
+# migrations_stamp: changes whenever something that could bring a migration changes.
+migrations_stamp() {
+    { cat "$REPO/scripts/constraints.txt" "$INI_D"/*.plugins
+      find "$REPO/ckanext-cityopendata" "$REPO/harvesters" -path '*migration*versions*' -name '*.py' | sort | xargs -r cat
+    } | sha1sum | cut -c1-16
+}
+
+# migrate_once INI DB COMMANDS...: run the migration function unless this database is already at
+# the current stamp (each `ckan` start costs seconds).
+migrate_once() {
+    local db=$1; shift
+    local file="$STATE/migrated-$db" want
+    want=$(migrations_stamp)
+    if [ "$(cat "$file" 2>/dev/null)" = "$want" ]; then echo "up to date"; return 0; fi
+    "$@"
+    echo "$want" > "$file"
 }

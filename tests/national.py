@@ -37,7 +37,7 @@ class NationalPortal:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls) -> "NationalPortal":
+    def start(cls) -> NationalPortal:
         ini = os.environ.get("CITYOPENDATA_NATIONAL_INI")
         if not ini:
             raise RuntimeError("CITYOPENDATA_NATIONAL_INI is not set: run the suite with scripts/test")

@@ -10,8 +10,7 @@ import pytest
 import yaml
 from ckan import plugins
 from ckan.plugins import toolkit as tk
-from ckan.tests import factories
-from ckan.tests import helpers
+from ckan.tests import factories, helpers
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,7 +37,7 @@ def test_vietnamese_titles_are_read_back_byte_identical() -> None:
     )
     dataset = factories.Dataset(owner_org=org["id"], title="Điểm dừng xe buýt Đà Nẵng", notes="Dữ liệu mở")
     shown = helpers.call_action("package_show", id=dataset["id"])
-    assert shown["title"].encode("utf-8") == "Điểm dừng xe buýt Đà Nẵng".encode("utf-8")
+    assert shown["title"].encode("utf-8") == "Điểm dừng xe buýt Đà Nẵng".encode()
     assert shown["organization"]["title"].encode("utf-8") == title.encode("utf-8")
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable, Optional
+from typing import Any
 
 import ckanapi
-
 from ckanext.cityopendata.text import nfc_deep
 
 
@@ -17,7 +17,7 @@ def load_demo() -> dict[str, Any]:
         return nfc_deep(json.load(f))
 
 
-def _exists(ckan: ckanapi.LocalCKAN, action: str, name: str) -> Optional[dict[str, Any]]:
+def _exists(ckan: ckanapi.LocalCKAN, action: str, name: str) -> dict[str, Any] | None:
     try:
         return ckan.call_action(action, {"id": name})
     except ckanapi.NotFound:

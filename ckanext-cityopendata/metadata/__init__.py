@@ -1,0 +1,1 @@
+"""City schemas: metadata fields, vocabularies, administrative units and the Table Schema catalogue."""

@@ -1,0 +1,1 @@
+"""Action API, auth and validators of the city schemas."""

@@ -1,0 +1,1 @@
+"""The portal as its users meet it: home and dataset pages, quality scores, dashboard, developer corner."""
