@@ -1,7 +1,6 @@
 """The DCAT-AP 3 catalogue that outside systems read: our profile, paging, only published data."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
@@ -86,7 +85,7 @@ def test_unpublished_datasets_never_reach_the_dcat_output(agency: Agency, app) -
 
     from tests.publishing_fixtures import as_user
 
-    draft = make_dataset(agency, None, name="ban-nhap", title="Bản nháp")
+    make_dataset(agency, None, name="ban-nhap", title="Bản nháp")
     submitted = make_dataset(agency, None, name="cho-duyet", title="Chờ duyệt")
     helpers.call_action("cityopendata_workflow_transition", context=as_user(agency.editor), id=submitted["id"], to="submitted")
     withdrawn = publish(agency, make_dataset(agency, None, name="da-rut", title="Đã rút"))

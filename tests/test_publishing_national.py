@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 
-import ckanapi
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories, helpers

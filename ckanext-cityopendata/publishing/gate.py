@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 
 from ckan.plugins import plugin_loaded
-from ckan.plugins import toolkit as tk
 
 log = logging.getLogger(__name__)
 

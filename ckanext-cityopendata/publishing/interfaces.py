@@ -9,7 +9,7 @@ touching the workflow or the sync state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 from ckan.plugins.interfaces import Interface
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import logging
 import os
 import re
