@@ -88,7 +88,7 @@ def run(flask_app, size: int) -> None:  # type: ignore[no-untyped-def]
             "package_create", context=dict(context), name=f"du-lieu-{n:05d}", title=f"Dữ liệu mở số {n} của Đà Nẵng",
             notes="Bộ dữ liệu dùng để đo hiệu năng", owner_org=orgs[n % 10]["id"], license_id="cc-by",
             extras=[{"key": "title_en", "value": f"Open data {n}"}, {"key": "update_frequency", "value": "monthly"},
-                    {"key": "admin_units", "value": "48,490"}, {"key": "topics", "value": "giao-thong"}],
+                    {"key": "admin_units", "value": "48,490"}, {"key": "topics", "value": "transport"}],
             resources=[{"name": "CSV", "url": f"https://example.org/files/{n}.csv", "format": "CSV"}],
         )
     print(f"  created in {time.perf_counter() - start:.1f} s", flush=True)

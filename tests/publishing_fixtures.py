@@ -172,7 +172,7 @@ def make_dataset(agency: Agency, file_url: str | None = None, **fields: Any) -> 
 CITY_FIELDS: dict[str, Any] = {
     "title_en": "Da Nang bus stops",
     "notes_en": "Bus stops in the city",
-    "topics": ["giao-thong"],
+    "topics": ["transport"],
     "admin_units": ["48", "490"],
     "update_frequency": "monthly",
     "contact_name": "Phòng Quản lý vận tải",
