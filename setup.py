@@ -63,6 +63,10 @@ setup(
             "cityopendata_dcat_harvester = ckanext.cityopendata.harvesters.dcat:DcatHarvester",
             "cityopendata_spreadsheet_harvester = ckanext.cityopendata.harvesters.spreadsheet:SpreadsheetHarvester",
             "cityopendata_jsonapi_harvester = ckanext.cityopendata.harvesters.jsonapi:JsonApiHarvester",
+            "cityopendata_publishing = ckanext.cityopendata.publishing.plugin:PublishingPlugin",
+        ],
+        "ckan.rdf.profiles": [
+            "cityopendata_dcat_ap_3 = ckanext.cityopendata.publishing.dcat_profile:CityOpenDataDCATProfile",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",

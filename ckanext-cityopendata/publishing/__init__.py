@@ -1,0 +1,1 @@
+"""Publishing: review workflow, personal-data screening, DCAT output and the national link."""
