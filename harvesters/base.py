@@ -365,8 +365,9 @@ class CityHarvester(HarvesterBase):
     defer_index_commit = False
     #: extra keys a subclass accepts in its source config, besides the shared ones
     config_keys: tuple[str, ...] = ()
+    # publish_policy (publish | review) is read by the publishing workflow for harvested datasets.
     shared_config_keys = ("on_missing", "default_topics", "topic_mapping", "default_license_id",
-                          "headers", "timeout", "organization_mapping")
+                          "headers", "timeout", "organization_mapping", "publish_policy")
 
     # -- to implement -----------------------------------------------------------------------
     def gather_records(

@@ -79,7 +79,7 @@ def make_source(agency: dict[str, Any], source_type: str, url: str, config: dict
     return helpers.call_action(
         "harvest_source_create", context={"user": agency["sysadmin"]},
         name=name, title=f"Nguồn {name}", url=url, source_type=source_type, owner_org=agency["id"],
-        config=json.dumps(config or {}), frequency="MANUAL",
+        config=json.dumps({"publish_policy": "publish", **(config or {})}), frequency="MANUAL",
     )
 
 

@@ -18,8 +18,9 @@ FACET = {"facet.field": '["validation_status"]'}
 
 @pytest.fixture
 def agency() -> dict[str, Any]:
+    # The agency's admin: with the publishing workflow, making a dataset public is an admin's step.
     editor = factories.User()
-    org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
+    org = factories.Organization(users=[{"name": editor["name"], "capacity": "admin"}])
     return {"org": org, "editor": editor, "context": {"user": editor["name"], "ignore_auth": False}}
 
 

@@ -13,7 +13,20 @@ log = logging.getLogger(__name__)
 
 
 def publication_blockers(package_id: str) -> list[str]:
-    """Why the dataset cannot be published yet, one sentence a resource; empty means it can."""
+    """Why the dataset cannot be published yet under the configured gate mode (strict blocks,
+    warn logs and lets it through, off ignores); empty means it can. The publishing workflow and
+    ``check_going_public`` both ask this."""
+    if mode() == "off":
+        return []
+    found = failures(package_id)
+    if found and mode() == "warn":
+        log.warning("dataset %s published despite validation: %s", package_id, "; ".join(found))
+        return []
+    return found
+
+
+def failures(package_id: str) -> list[str]:
+    """One sentence per tabular resource whose latest report failed or errored."""
     pkg = model.Package.get(package_id)
     if pkg is None:
         return []
@@ -54,8 +67,5 @@ def check_going_public(data_dict: dict[str, Any]) -> None:
         return
     blockers = publication_blockers(pkg.id)
     if not blockers:
-        return
-    if mode() == "warn":
-        log.warning("dataset %s made public despite validation: %s", pkg.name, "; ".join(blockers))
         return
     raise tk.ValidationError({"private": [tk._("This dataset cannot be made public yet.")] + blockers})
