@@ -1,7 +1,19 @@
 #!/bin/sh
 # Writes ckan.ini from the environment, applies migrations (web only), then runs the given role.
 set -eu
+SRC=/srv/app/src/ckanext-cityopendata
 ckan generate config "$CKAN_INI" >/dev/null
+# The same plugins and options as the development portal: the fragments in scripts/ini.d
+# (test-only fragments left out); the environment below overrides them.
+opts=$(mktemp)
+echo "[app:main]" > "$opts"
+for fragment in "$SRC"/scripts/ini.d/*.ini; do
+  case "$fragment" in *.test.ini) continue ;; esac
+  grep -v '^\[app:main\]' "$fragment" >> "$opts"
+done
+ckan config-tool "$CKAN_INI" -f "$opts" >/dev/null
+rm -f "$opts"
+CKAN_PLUGINS="${CKAN_PLUGINS:-$(cat "$SRC"/scripts/ini.d/*.plugins | grep -v '^#' | tr '\n' ' ')}"
 ckan config-tool "$CKAN_INI" \
   "sqlalchemy.url=$CKAN_SQLALCHEMY_URL" \
   "ckan.datastore.write_url=$CKAN_DATASTORE_WRITE_URL" \
