@@ -8,7 +8,7 @@ import pytest
 from ckan.tests import factories
 
 from tests.portal_browser import artifacts_dir, browser, page, served_portal  # noqa: F401 - fixtures
-from tests.portal_fixtures import bare_dataset, extras, rich_dataset
+from tests.portal_fixtures import bare_dataset, rich_dataset, validated
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -17,8 +17,7 @@ def _city() -> None:
     transport = factories.Organization(name="so-xay-dung", title="Sở Xây dựng thành phố Đà Nẵng")
     health = factories.Organization(name="so-y-te", title="Sở Y tế thành phố Đà Nẵng")
     factories.Organization(name="so-du-lich", title="Sở Du lịch thành phố Đà Nẵng")
-    rich_dataset(transport, "diem-dung-xe-buyt-da-nang", "Điểm dừng xe buýt Đà Nẵng",
-                 extras=extras(validation_status="success"))
+    validated(rich_dataset(transport, "diem-dung-xe-buyt-da-nang", "Điểm dừng xe buýt Đà Nẵng"))
     rich_dataset(transport, "bai-do-xe", "Bãi đỗ xe công cộng", topics=["transport", "construction"])
     rich_dataset(health, "co-so-y-te", "Cơ sở khám chữa bệnh", topics=["health"])
     bare_dataset(health, "bao-cao-noi-bo", "Báo cáo nội bộ", private=True)

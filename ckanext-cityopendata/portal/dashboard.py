@@ -13,14 +13,16 @@ from typing import Any, Optional
 import sqlalchemy as sa
 
 from ckan import model
+from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 
 from ckanext.cityopendata.portal import commitments, indexing, quality, usage
 
 log = logging.getLogger(__name__)
 
-# The national sync state is indexed by the publishing feature under this key (value "synced").
-SYNC_FIELD = "national_sync_state"
+# The publishing feature keeps each dataset's national sync state in its own table (it does not
+# index it): cityopendata_national_sync, status pending|synced|failed|withdrawn.
+SYNCED = "synced"
 
 
 def overdue_query() -> str:
@@ -147,6 +149,25 @@ def harvest_health() -> dict[str, str]:
         return {}
 
 
+def synced_per_agency() -> dict[str, int]:
+    """{agency name: public datasets the national portal holds} from publishing's sync table."""
+    if not plugin_loaded("cityopendata_publishing"):
+        return {}
+    from ckanext.cityopendata.publishing.model import NationalSync
+
+    pkg, group = model.package_table, model.group_table
+    query = (
+        sa.select(group.c.name, sa.func.count())
+        .select_from(NationalSync.__table__)
+        .join(pkg, pkg.c.id == NationalSync.__table__.c.package_id)
+        .join(group, group.c.id == pkg.c.owner_org)
+        .where(NationalSync.__table__.c.status == SYNCED, NationalSync.__table__.c.action == "push",
+               pkg.c.state == "active", pkg.c.private.is_(False), pkg.c.type == "dataset")
+        .group_by(group.c.name)
+    )
+    return {name: int(n) for name, n in model.Session.execute(query)}
+
+
 def may_see_detail(context: dict[str, Any]) -> bool:
     try:
         tk.check_access("cityopendata_dashboard_detail", dict(context), {})
@@ -165,7 +186,7 @@ def build(context: dict[str, Any]) -> Dashboard:
     valid = public.per_agency("validation_status:success")
     overdue = public.per_agency(overdue_query())
     up_to_date = public.count(f"{declared_query()} -{overdue_query()}")
-    synced = public.per_agency(f"{SYNC_FIELD}:synced")
+    synced = synced_per_agency()
     used = usage.per_agency()
     tracked = commitments.tracked()
     promised = commitments.progress_per_agency(tracked)

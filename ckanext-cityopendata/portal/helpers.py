@@ -16,6 +16,7 @@ __all__ = [
     "cityopendata_portal_quality",
     "cityopendata_portal_may_see_workflow",
     "cityopendata_portal_field",
+    "cityopendata_portal_dataset_validation",
     "cityopendata_portal_api_examples",
     "cityopendata_portal_validation_badge",
     "cityopendata_portal_table_schema_link",
@@ -110,6 +111,20 @@ def cityopendata_portal_field(pkg: dict[str, Any], key: str) -> Any:
         return pkg[key]
     stored = _as_stored(pkg)
     return stored.get(key) or next((e.get("value") for e in stored.get("extras") or [] if e.get("key") == key), None)
+
+
+def cityopendata_portal_dataset_validation(pkg: dict[str, Any]) -> Optional[str]:
+    """The dataset's validation status: package_show carries it per resource only (the validation
+    feature indexes the dataset-level value), so it is the worst of the resources', as indexed."""
+    status = cityopendata_portal_field(pkg, "validation_status")
+    if status is not None:
+        return status
+    statuses = [r.get("validation_status") for r in pkg.get("resources") or []]
+    if not any(statuses):
+        return None
+    from ckanext.cityopendata.validation.store import dataset_status
+
+    return dataset_status(statuses)
 
 
 def cityopendata_portal_validation_badge(status: Optional[str]) -> dict[str, str]:
