@@ -47,7 +47,7 @@ setup(
             "migration/**/*",
             "public/**/*",
         ],
-        "ckanext.cityopendata.harvesters": ["templates/**/*", "catalogue_template/*"],
+        "ckanext.cityopendata.harvesters": ["config_declaration.yaml", "templates/**/*", "catalogue_template/*"],
         "ckanext.cityopendata.schemas": ["*.yaml", "*.json", "**/*.yaml", "**/*.json", "**/*.csv"],
     },
     include_package_data=True,

@@ -20,6 +20,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Optional
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -81,7 +82,8 @@ def reset_target(ini: str) -> None:
     ckan(ini, "db", "pending-migrations", "--apply")
 
 
-def worker(ini: str, source_type: str, source_url: str, token: str, size: int, changed: float) -> None:
+def worker(ini: str, source_type: str, source_url: str, token: str, size: int, changed: float,
+           processes: Optional[int]) -> None:
     """Runs inside one process against the target portal; prints one JSON line of timings."""
     import ckanapi
     from ckan.cli import load_config
@@ -113,16 +115,18 @@ def worker(ini: str, source_type: str, source_url: str, token: str, size: int, c
                 import pstats
 
                 profile = cProfile.Profile()
-                summary = profile.runcall(runner.run_source, runner.find_source("nguon-bench"))
+                summary = profile.runcall(runner.run_source, runner.find_source("nguon-bench"), workers=processes)
+                profile.dump_stats(f"/tmp/bench-harvest-{source_type}-{label}.prof")
                 pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
             else:
-                summary = runner.run_source(runner.find_source("nguon-bench"))
+                summary = runner.run_source(runner.find_source("nguon-bench"), workers=processes)
             timings[label] = {"seconds": time.perf_counter() - started, "summary": summary.line(),
                               "failed": summary.failed}
             model.Session.remove()
-        count = tk.get_action("package_search")(dict(context), {"q": "*:*", "rows": 0,
+        count = tk.get_action("package_search")(dict(context), {"q": "*:*", "rows": 0, "include_private": True,
                                                                 "fq": "-dataset_type:harvest"})["count"]
         timings["datasets"] = count
+        timings["processes"] = runner.import_workers(size, processes) if source_type != "ckan" else 1
         print("BENCH " + json.dumps(timings))
 
 
@@ -131,10 +135,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--resources", type=int, default=3)
     parser.add_argument("--changed", type=float, default=0.05)
-    parser.add_argument("--worker", nargs=4, metavar=("INI", "TYPE", "URL", "TOKEN"), help=argparse.SUPPRESS)
+    parser.add_argument("--processes", type=int, default=0,
+                        help="import processes of our harvester's second run (0: its default, one per core)")
+    parser.add_argument("--worker", nargs=5, metavar=("INI", "TYPE", "URL", "TOKEN", "PROCESSES"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(*args.worker, size=args.size, changed=args.changed)
+        *rest, processes = args.worker
+        worker(*rest, size=args.size, changed=args.changed, processes=int(processes) or None)
         return
 
     from tests.national import NationalPortal
@@ -148,12 +156,14 @@ def main() -> None:
         fill(portal, args.size, args.resources)
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
         results = {}
-        for label, source_type in (("stock ckan", "ckan"), ("cityopendata_ckan", "cityopendata_ckan")):
+        runs = (("stock ckan", "ckan", 1), ("ours, 1 process", "cityopendata_ckan", 1),
+                ("ours, parallel import", "cityopendata_ckan", args.processes))
+        for label, source_type, processes in runs:
             print(f"{label}: resetting the target portal, harvesting …", flush=True)
             reset_target(target_ini)
             done = subprocess.run(
                 [sys.executable, __file__, "--size", str(args.size), "--changed", str(args.changed),
-                 "--worker", target_ini, source_type, portal.url, portal.api_token],
+                 "--worker", target_ini, source_type, portal.url, portal.api_token, str(processes)],
                 cwd=REPO, capture_output=True, text=True)
             line = [x for x in done.stdout.splitlines() if x.startswith("BENCH ")]
             if os.environ.get("BENCH_PROFILE"):
@@ -168,15 +178,17 @@ def main() -> None:
             print(f"  datasets in the portal: {results[label]['datasets']}")
     finally:
         portal.stop()
-    stock, ours = results["stock ckan"], results["cityopendata_ckan"]
+    stock = results["stock ckan"]
     print(f"\nsize {args.size} datasets × {args.resources} resources, {args.changed:.0%} changed")
     targets = {"first": 3, "unchanged": 20, "changed": None}
-    for phase, target in targets.items():
-        ratio = stock[phase]["seconds"] / ours[phase]["seconds"]
-        goal = f" (target ≥ {target}×: {'met' if ratio >= target else 'NOT met'})" if target else ""
-        print(f"{phase:9s} stock {args.size / stock[phase]['seconds']:8.1f} ds/s   ours "
-              f"{args.size / ours[phase]['seconds']:8.1f} ds/s   ours/stock {ratio:6.1f}×{goal}")
-
+    for label in ("ours, 1 process", "ours, parallel import"):
+        ours = results[label]
+        print(f"{label} ({ours['processes']} process(es) on {os.cpu_count()} cores) against stock ckanext-harvest:")
+        for phase, target in targets.items():
+            ratio = stock[phase]["seconds"] / ours[phase]["seconds"]
+            goal = f" (target ≥ {target}×: {'met' if ratio >= target else 'NOT met'})" if target else ""
+            print(f"  {phase:9s} stock {args.size / stock[phase]['seconds']:8.1f} ds/s   ours "
+                  f"{args.size / ours[phase]['seconds']:8.1f} ds/s   ours/stock {ratio:6.1f}×{goal}")
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ each into a neutral ``RemoteDataset``; this module does the rest the same way fo
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -56,6 +57,8 @@ CITY_FIELDS = (
     "original_id", "original_url", "harvested_at",
 )
 RETRIES = 3
+# Context key read by the publishing plugin (publishing/workflow.py DIGEST_KEY).
+DIGEST_KEY = "cityopendata_harvest_digest"
 
 
 class SourceError(Exception):
@@ -470,7 +473,14 @@ class CityHarvester(HarvesterBase):
 
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
         try:
-            return self._import(harvest_object)
+            try:
+                return self._import(harvest_object)
+            except sa.exc.IntegrityError:
+                # Another import process of the same job took this dataset's name a moment ago:
+                # once more, now that its row is committed, so the name check sees it.
+                model.Session.rollback()
+                harvest_object = model.Session.merge(harvest_object)
+                return self._import(harvest_object)
         except Exception as error:
             # One failed flush must not poison the next objects: roll back, then record the error.
             model.Session.rollback()
@@ -492,14 +502,26 @@ class CityHarvester(HarvesterBase):
     def _write(self, action: str, package: dict[str, Any]) -> None:
         """package_create/update without CKAN's per-dataset Solr commit: the dataset is indexed
         here with the commit deferred, and the job commits Solr once at its end (``commit_index``).
-        A Solr commit per dataset is most of the stock harvester's time."""
+        A Solr commit per dataset is most of the stock harvester's time.
+
+        Under our run command (one thread per process) the action's "succeeded" signal is muted
+        and the dataset's activity is written here, in the import's own transaction, from the
+        dict just built for the index: the activity plugin would otherwise build the same dict
+        a third time. (The validation plugin's receiver ignores deferred-commit actions anyway:
+        ``hand_to_validation`` runs after the commit.)"""
         from ckan import logic
 
+        own_activity = self.defer_index_commit
         context = dict(self._context(), defer_commit=True, return_id_only=True)
-        package_id = tk.get_action(action)(context, package)
-        logic.index_update_package_dicts(
-            logic.package_show_default_and_custom_schemas(self._context(), package_id),
-            defer_commit=self.defer_index_commit)
+        if own_activity:
+            context[DIGEST_KEY] = True  # the run mails reviewers one digest at its end
+        with tk.signals.action_succeeded.muted() if own_activity else contextlib.nullcontext():
+            package_id = tk.get_action(action)(context, package)
+        both = logic.package_show_default_and_custom_schemas(self._context(), package_id)
+        logic.index_update_package_dicts(both, defer_commit=self.defer_index_commit)
+        if own_activity:
+            record_activity(package_id, "new" if action == "package_create" else "changed", both[1],
+                            self._get_user_name())
 
     def _import(self, obj: HarvestObject) -> bool | str:
         content = json.loads(obj.content or "{}")
@@ -550,6 +572,7 @@ class CityHarvester(HarvesterBase):
                 message=tk._("Unmapped value (not in the city schema): {what}").format(what=message)))
         _complete(obj, "updated" if existing else "added")
         model.Session.commit()
+        hand_to_validation(package_id)
         return True
 
     def _owner_org(self, remote_org: Optional[str], source: Any) -> str:
@@ -634,6 +657,42 @@ def _complete(obj: HarvestObject, report_status: str) -> None:
     obj.state = "COMPLETE"
     obj.report_status = report_status
     obj.import_finished = dt.datetime.utcnow()
+
+
+def record_activity(package_id: str, kind: str, dictized: dict[str, Any], user_name: str) -> None:
+    """The "new package"/"changed package" activity, as the activity plugin writes it, uncommitted."""
+    from ckan.lib.plugins import get_permission_labels
+    from ckan.plugins import plugin_loaded
+
+    if not plugin_loaded("activity"):
+        return
+    user = model.User.get(user_name)
+    pkg = model.Package.get(package_id)
+    if user is None or pkg is None:
+        return
+    tk.get_action("activity_create")({"ignore_auth": True, "user": user_name, "defer_commit": True}, {
+        "user_id": user.id, "object_id": package_id, "activity_type": f"{kind} package",
+        "data": {"package": dictized, "actor": user.name},
+        "permission_labels": get_permission_labels().get_dataset_labels(pkg),
+    })
+
+
+def hand_to_validation(package_id: str) -> None:
+    """Queue the validation of the dataset's tabular resources, as an edit through the API does.
+
+    The validation plugin reacts to committed actions; our imports run ``package_create`` and
+    ``package_update`` with the commit deferred (they commit with the harvest object), so they
+    hand the dataset over themselves once it is committed."""
+    from ckan.plugins import plugin_loaded
+
+    if not plugin_loaded("cityopendata_validation"):
+        return
+    from ckanext.cityopendata.validation import jobs
+
+    try:
+        jobs.consider_dataset(package_id)
+    except Exception:  # validation can be queued again later; the harvested dataset stays
+        log.exception("could not queue the validation of harvested dataset %s", package_id)
 
 
 def commit_index() -> None:

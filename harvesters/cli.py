@@ -18,7 +18,9 @@ def harvest() -> None:
 @harvest.command("run")
 @click.argument("source", required=False)
 @click.option("--all", "run_all", is_flag=True, help="Run every active harvest source.")
-def run(source: Optional[str], run_all: bool) -> None:
+@click.option("--workers", type=click.IntRange(1, 32), default=None,
+              help="Processes importing side by side (default: ckanext.cityopendata.harvest.import_workers).")
+def run(source: Optional[str], run_all: bool, workers: Optional[int]) -> None:
     """Run a harvest job of SOURCE (name or id) now: gather, fetch and import in this process."""
     from ckanext.cityopendata.harvesters import runner
 
@@ -41,7 +43,7 @@ def run(source: Optional[str], run_all: bool) -> None:
             bar_holder["bar"].update(step)  # type: ignore[attr-defined]
 
         try:
-            summary = runner.run_source(item, progress=progress, on_total=on_total)
+            summary = runner.run_source(item, progress=progress, on_total=on_total, workers=workers)
         except runner.HarvestRunError as error:
             click.echo(f"{item.url}: {error}", err=True)
             failed_sources.append(item.url)

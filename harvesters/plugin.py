@@ -10,6 +10,7 @@ from ckanext.cityopendata import migrations
 migrations.install()
 
 
+@tk.blanket.config_declarations
 @tk.blanket.cli
 @tk.blanket.actions
 @tk.blanket.auth_functions

@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 from ckan import model
@@ -106,9 +106,23 @@ def close_open_jobs(source: HarvestSource, reason: str) -> int:
     return len(jobs)
 
 
+def import_workers(count: int, requested: Optional[int] = None) -> int:
+    """How many processes import ``count`` harvest objects side by side."""
+    if count < tk.config.get("ckanext.cityopendata.harvest.parallel_threshold"):
+        return 1
+    wanted = requested if requested is not None else tk.config.get("ckanext.cityopendata.harvest.import_workers")
+    if not wanted:
+        wanted = min(4, os.cpu_count() or 1)
+    return max(1, min(int(wanted), count))
+
+
 def run_source(source: HarvestSource, progress: Optional[Callable[[int], object]] = None,
-               on_total: Optional[Callable[[int], object]] = None) -> Summary:
-    """Run one job of ``source`` to its end and return what it did."""
+               on_total: Optional[Callable[[int], object]] = None, workers: Optional[int] = None) -> Summary:
+    """Run one job of ``source`` to its end and return what it did.
+
+    Our harvesters' objects are imported by ``workers`` processes side by side (see
+    ``import_workers``); stock harvesters' objects go through ckanext-harvest's own stages, one by one.
+    """
     harvester = queue.get_harvester(source.type)
     if harvester is None:
         raise HarvestRunError(tk._("No harvester is loaded for source type {type}").format(type=source.type))
@@ -128,7 +142,7 @@ def run_source(source: HarvestSource, progress: Optional[Callable[[int], object]
         job = HarvestJob(source=source, status="Running")
         model.Session.add(job)
         model.Session.commit()
-        summary.job_id = job.id
+        job_id = summary.job_id = job.id
         deferred = isinstance(harvester, CityHarvester)
         if deferred:
             harvester.defer_index_commit = True
@@ -136,18 +150,22 @@ def run_source(source: HarvestSource, progress: Optional[Callable[[int], object]
             ids = queue.gather_stage(harvester, job) or []
             if on_total:
                 on_total(len(ids))
-            for object_id in ids:
-                _fetch_and_import(harvester, object_id)
-                if progress:
-                    progress(1)
+            processes = import_workers(len(ids), workers) if deferred else 1
+            if processes > 1:
+                _import_in_processes(harvester, job_id, ids, processes, progress)
+            else:
+                for object_id in ids:
+                    _fetch_and_import(harvester, object_id)
+                    if progress:
+                        progress(1)
         finally:
             if deferred:
                 harvester.defer_index_commit = False
-            _finish(job.id)
+            _finish(job_id)
     finally:
         if redis.get(key) == me.encode():
             redis.delete(key)
-    return report(job.id, summary)
+    return report(job_id, summary)
 
 
 def _fetch_and_import(harvester: object, object_id: str) -> None:
@@ -167,6 +185,61 @@ def _fetch_and_import(harvester: object, object_id: str) -> None:
         model.Session.commit()
 
 
+def _import_in_processes(harvester: CityHarvester, job_id: str, ids: list[str], processes: int,
+                         progress: Optional[Callable[[int], object]]) -> None:
+    """Import ``ids`` in ``processes`` forked processes, each with its own database connection.
+
+    Each object is imported and committed on its own, exactly as in one process; dataset ids come
+    from (source, remote id), so no two processes ever write the same dataset. A process that dies
+    leaves its remaining objects unimported: they are marked errored here and the next run of the
+    source imports them (they were never recorded as harvested)."""
+    import multiprocessing
+    import queue as queue_module
+
+    context = multiprocessing.get_context("fork")
+    model.Session.remove()
+    model.meta.engine.dispose()  # no pooled connection may be shared with the children
+    done = context.Queue()
+    children = [context.Process(target=_import_chunk, args=(harvester, ids[n::processes], done), daemon=True)
+                for n in range(processes)]
+    for child in children:
+        child.start()
+    imported = 0
+    while imported < len(ids):
+        try:
+            imported += done.get(timeout=0.5)
+            if progress:
+                progress(1)
+        except queue_module.Empty:
+            if not any(child.is_alive() for child in children):
+                break
+    for child in children:
+        child.join()
+    crashed = [child.exitcode for child in children if child.exitcode != 0]
+    if crashed:
+        log.error("%d import process(es) of job %s stopped (exit codes %s)", len(crashed), job_id, crashed)
+        left = (model.Session.query(HarvestObject)
+                .filter(HarvestObject.harvest_job_id == job_id, HarvestObject.id.in_(ids),
+                        HarvestObject.state.notin_(["COMPLETE", "ERROR"])).all())
+        for obj in left:
+            obj.state, obj.report_status = "ERROR", "errored"
+            model.Session.add(HarvestObjectError(
+                object=obj, stage="Import",
+                message=tk._("Not imported: the import process stopped; the next run imports it")))
+        model.Session.commit()
+
+
+def _import_chunk(harvester: CityHarvester, ids: list[str], done: Any) -> None:
+    """Body of one import process (forked: the parent's connections are never used here)."""
+    model.meta.engine.dispose(close=False)
+    try:
+        for object_id in ids:
+            _fetch_and_import(harvester, object_id)
+            done.put(1)
+    finally:
+        model.Session.remove()
+
+
 def _import_lean(harvester: CityHarvester, obj: HarvestObject) -> None:
     """Our harvesters' objects already hold their content (fetch is a no-op) and close
     themselves in the import's commit: one commit per object instead of the queue path's six."""
@@ -184,6 +257,7 @@ def _import_lean(harvester: CityHarvester, obj: HarvestObject) -> None:
 def _finish(job_id: str) -> None:
     model.Session.rollback()
     commit_index()
+    _tell_reviewers(job_id)
     job = HarvestJob.get(job_id)
     try:
         tk.get_action("harvest_jobs_run")({"ignore_auth": True, "user": ""}, {"source_id": job.source_id})
@@ -196,6 +270,21 @@ def _finish(job_id: str) -> None:
         job.finished = dt.datetime.utcnow()
         job.gather_finished = job.gather_finished or job.finished
         model.Session.commit()
+
+
+def _tell_reviewers(job_id: str) -> None:
+    """One digest mail of what the job left waiting for review (the imports sent none)."""
+    from ckan.plugins import plugin_loaded
+
+    if not plugin_loaded("cityopendata_publishing"):
+        return
+    from ckanext.cityopendata.publishing import notify
+
+    try:
+        notify.harvest_digest(job_id)
+    except Exception:  # a mail problem never fails the job
+        log.exception("could not mail the review digest of job %s", job_id)
+        model.Session.rollback()
 
 
 def report(job_id: str, summary: Optional[Summary] = None) -> Summary:
@@ -222,5 +311,5 @@ def object_errors(job_id: str) -> list[dict[str, str]]:
     return [{"guid": g, "message": m, "stage": s} for g, m, s in rows]
 
 
-__all__ = ["run_source", "find_source", "active_sources", "report", "object_errors", "Summary",
+__all__ = ["run_source", "import_workers", "find_source", "active_sources", "report", "object_errors", "Summary",
            "HarvestRunError", "close_open_jobs"]

@@ -139,7 +139,7 @@ def after_saved(context: Context, pkg_dict: dict[str, Any]) -> None:
         exists = model.Session.get(wf.WorkflowState, package_id) is not None
         if before is None or not exists or before != after:
             wf.record(package_id, before or wf.DRAFT, after, context.get("user"), decision.get("reason", ""))
-        if after != (before or wf.DRAFT) and after in (wf.SUBMITTED,):
+        if after != (before or wf.DRAFT) and after in (wf.SUBMITTED,) and not context.get(wf.DIGEST_KEY):  # type: ignore[misc]
             from ckanext.cityopendata.publishing import notify
 
             notify.transition_made(package_id, before or wf.DRAFT, after, context.get("user"), decision.get("reason", ""))

@@ -87,3 +87,55 @@ def transition_made(package_id: str, before: str, after: str, actor: Optional[st
             mailer.mail_user(user, subject, body)
         except mailer.MailerException as error:
             log.warning("could not mail %s about %s: %s", user.name, pkg.name, error)
+
+
+DIGEST_SHOWN = 20
+
+
+def harvest_digest(job_id: str) -> int:
+    """One mail to each reviewer of an agency listing the datasets a harvest job left waiting for
+    review (a harvest of a thousand datasets is one mail, not a thousand). Returns mails sent."""
+    if not tk.asbool(tk.config.get("ckanext.cityopendata.publishing.notify")):
+        return 0
+    from ckanext.harvest.model import HarvestJob, HarvestObject
+
+    job = HarvestJob.get(job_id)
+    if job is None:
+        return 0
+    waiting = (
+        model.Session.query(model.Package)
+        .join(HarvestObject, HarvestObject.package_id == model.Package.id)
+        .join(WorkflowState, WorkflowState.package_id == model.Package.id)
+        .filter(HarvestObject.harvest_job_id == job_id, HarvestObject.report_status.in_(("added", "updated")),
+                WorkflowState.state == "submitted", model.Package.state == "active")
+        .order_by(model.Package.title)
+        .all()
+    )
+    source = model.Package.get(job.source_id)
+    source_title = (source.title or source.name) if source is not None else job.source_id
+    site = tk.config.get("ckan.site_title")
+    site_url = tk.config.get("ckan.site_url").rstrip("/")
+    by_org: dict[Optional[str], list[model.Package]] = {}
+    for pkg in waiting:
+        by_org.setdefault(pkg.owner_org, []).append(pkg)
+    sent = 0
+    for owner_org, packages in by_org.items():
+        subject = tk._("[{site}] {count} harvested datasets wait for review: {source}").format(
+            site=site, count=len(packages), source=source_title)
+        lines = [tk._("The harvest of {source} left {count} datasets waiting for review:").format(
+            source=source_title, count=len(packages)), ""]
+        lines += [f"- {pkg.title or pkg.name}: {site_url}/dataset/{pkg.name}" for pkg in packages[:DIGEST_SHOWN]]
+        if len(packages) > DIGEST_SHOWN:
+            lines.append(tk._("… and {more} more.").format(more=len(packages) - DIGEST_SHOWN))
+        lines += ["", tk._("All datasets waiting for review: {url}").format(
+            url=f"{site_url}/dataset/?q=workflow_state:submitted")]
+        body = "\n".join(lines)
+        for user in reviewers_of(owner_org):
+            if not user.email:
+                continue
+            try:
+                mailer.mail_user(user, subject, body)
+                sent += 1
+            except mailer.MailerException as error:
+                log.warning("could not mail %s about harvest job %s: %s", user.name, job_id, error)
+    return sent

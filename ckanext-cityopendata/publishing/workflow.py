@@ -23,6 +23,9 @@ DRAFT, SUBMITTED, RETURNED, PUBLISHED, WITHDRAWN = "draft", "submitted", "return
 STATES = (DRAFT, SUBMITTED, RETURNED, PUBLISHED, WITHDRAWN)
 DECISION_KEY = "cityopendata_workflow_decision"
 INTERNAL_KEY = "cityopendata_workflow_internal"
+# Set in the context by harvest imports whose job ends with one digest mail to the reviewers
+# (``notify.harvest_digest``) instead of one mail a dataset.
+DIGEST_KEY = "cityopendata_harvest_digest"
 
 
 @dataclass(frozen=True)
