@@ -116,7 +116,7 @@ def worker(ini: str, source_type: str, source_url: str, token: str, size: int, c
 
                 profile = cProfile.Profile()
                 summary = profile.runcall(runner.run_source, runner.find_source("nguon-bench"), workers=processes)
-                profile.dump_stats(f"/tmp/bench-harvest-{source_type}-{label}.prof")
+                profile.dump_stats(f"/tmp/bench-harvest-{source_type}-{processes or 0}-{label}.prof")
                 pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
             else:
                 summary = runner.run_source(runner.find_source("nguon-bench"), workers=processes)

@@ -366,6 +366,9 @@ class CityHarvester(HarvesterBase):
     #: set by the in-process runner, which commits Solr once at the end of the job; the queue
     #: consumers leave it False and each dataset is committed as CKAN does
     defer_index_commit = False
+    #: set to a list by the in-process runner: imported datasets wait there and are handed to
+    #: validation in batches (``flush_validation``); otherwise each is handed over at once
+    validation_batch: Optional[list[str]] = None
     #: extra keys a subclass accepts in its source config, besides the shared ones
     config_keys: tuple[str, ...] = ()
     # publish_policy (publish | review) is read by the publishing workflow for harvested datasets.
@@ -495,6 +498,12 @@ class CityHarvester(HarvesterBase):
             self._save_object_error(message, harvest_object, "Import")
             return False
 
+    def flush_validation(self) -> None:
+        """Hand the datasets imported since the last call to validation."""
+        if self.validation_batch:
+            hand_to_validation(self.validation_batch)
+            self.validation_batch.clear()
+
     # -- import -----------------------------------------------------------------------------
     def _context(self) -> dict[str, Any]:
         return {"user": self._get_user_name(), "ignore_auth": True}
@@ -572,7 +581,10 @@ class CityHarvester(HarvesterBase):
                 message=tk._("Unmapped value (not in the city schema): {what}").format(what=message)))
         _complete(obj, "updated" if existing else "added")
         model.Session.commit()
-        hand_to_validation(package_id)
+        if self.validation_batch is not None:
+            self.validation_batch.append(package_id)
+        else:
+            hand_to_validation([package_id])
         return True
 
     def _owner_org(self, remote_org: Optional[str], source: Any) -> str:
@@ -677,12 +689,12 @@ def record_activity(package_id: str, kind: str, dictized: dict[str, Any], user_n
     })
 
 
-def hand_to_validation(package_id: str) -> None:
-    """Queue the validation of the dataset's tabular resources, as an edit through the API does.
+def hand_to_validation(package_ids: list[str]) -> None:
+    """Queue the validation of the datasets' tabular resources, as an edit through the API does.
 
     The validation plugin reacts to committed actions; our imports run ``package_create`` and
     ``package_update`` with the commit deferred (they commit with the harvest object), so they
-    hand the dataset over themselves once it is committed."""
+    hand the datasets over themselves once committed."""
     from ckan.plugins import plugin_loaded
 
     if not plugin_loaded("cityopendata_validation"):
@@ -690,9 +702,10 @@ def hand_to_validation(package_id: str) -> None:
     from ckanext.cityopendata.validation import jobs
 
     try:
-        jobs.consider_dataset(package_id)
-    except Exception:  # validation can be queued again later; the harvested dataset stays
-        log.exception("could not queue the validation of harvested dataset %s", package_id)
+        jobs.consider_datasets(package_ids)
+    except Exception:  # validation can be queued again later; the harvested datasets stay
+        log.exception("could not queue the validation of %d harvested dataset(s)", len(package_ids))
+        model.Session.rollback()
 
 
 def commit_index() -> None:

@@ -26,6 +26,7 @@ from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject,
 log = logging.getLogger(__name__)
 
 LOCK_TTL = 6 * 3600
+VALIDATION_BATCH = 50  # imported datasets handed to validation at once
 REPORT_KEYS = {"added": "created", "updated": "updated", "not modified": "unchanged",
                "deleted": "deleted", "errored": "failed"}
 
@@ -146,6 +147,7 @@ def run_source(source: HarvestSource, progress: Optional[Callable[[int], object]
         deferred = isinstance(harvester, CityHarvester)
         if deferred:
             harvester.defer_index_commit = True
+            harvester.validation_batch = []
         try:
             ids = queue.gather_stage(harvester, job) or []
             if on_total:
@@ -154,13 +156,11 @@ def run_source(source: HarvestSource, progress: Optional[Callable[[int], object]
             if processes > 1:
                 _import_in_processes(harvester, job_id, ids, processes, progress)
             else:
-                for object_id in ids:
-                    _fetch_and_import(harvester, object_id)
-                    if progress:
-                        progress(1)
+                _import_many(harvester, ids, progress)
         finally:
             if deferred:
                 harvester.defer_index_commit = False
+                harvester.validation_batch = None
             _finish(job_id)
     finally:
         if redis.get(key) == me.encode():
@@ -233,11 +233,24 @@ def _import_chunk(harvester: CityHarvester, ids: list[str], done: Any) -> None:
     """Body of one import process (forked: the parent's connections are never used here)."""
     model.meta.engine.dispose(close=False)
     try:
-        for object_id in ids:
-            _fetch_and_import(harvester, object_id)
-            done.put(1)
+        _import_many(harvester, ids, done.put)
     finally:
         model.Session.remove()
+
+
+def _import_many(harvester: object, ids: list[str], progress: Optional[Callable[[int], object]]) -> None:
+    """Import ``ids`` one by one; our harvesters hand what they imported to validation in batches."""
+    batched = isinstance(harvester, CityHarvester) and harvester.validation_batch is not None
+    try:
+        for object_id in ids:
+            _fetch_and_import(harvester, object_id)
+            if progress:
+                progress(1)
+            if batched and len(harvester.validation_batch or []) >= VALIDATION_BATCH:  # type: ignore[attr-defined]
+                harvester.flush_validation()  # type: ignore[attr-defined]
+    finally:
+        if batched:
+            harvester.flush_validation()  # type: ignore[attr-defined]
 
 
 def _import_lean(harvester: CityHarvester, obj: HarvestObject) -> None:

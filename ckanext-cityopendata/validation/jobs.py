@@ -5,7 +5,7 @@ import hashlib
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -60,16 +60,21 @@ def tabular_resources_by_id(resource_id: str) -> list[dict[str, Any]]:
 
 def consider_dataset(package_id: str) -> int:
     """Queue a validation for each tabular resource of the dataset that changed; return how many."""
-    pkg = model.Package.get(package_id)
-    if pkg is None:
-        return 0
+    return consider_datasets([package_id])
+
+
+def consider_datasets(package_ids: Iterable[str]) -> int:
+    """``consider_dataset`` for many datasets (a harvest's batch): one lookup, one commit."""
+    resources = [dict(res, package_id=package_id)
+                 for package_id in dict.fromkeys(package_ids) for res in tabular_resources(package_id)]
+    reports = store.for_resources(res["id"] for res in resources)
     queued = []
-    for res in tabular_resources(pkg.id):
+    for res in resources:
         fp = fingerprint(res)
-        row = store.get(res["id"])
+        row = reports.get(res["id"])
         if row is not None and row.fingerprint == fp:
             continue
-        store.mark_pending(res["id"], pkg.id, fp)
+        store.mark_pending(res["id"], res["package_id"], fp, row=row, looked_up=True)
         queued.append(res["id"])
     if queued:
         model.Session.commit()

@@ -27,8 +27,11 @@ def for_resources(resource_ids: Iterable[str]) -> dict[str, ValidationReport]:
     return {row.resource_id: row for row in rows}
 
 
-def mark_pending(resource_id: str, package_id: str, fingerprint: str) -> ValidationReport:
-    row = get(resource_id)
+def mark_pending(resource_id: str, package_id: str, fingerprint: str,
+                 row: Optional[ValidationReport] = None, looked_up: bool = False) -> ValidationReport:
+    """Mark the resource's report pending; ``looked_up`` says ``row`` is already its current row."""
+    if not looked_up:
+        row = get(resource_id)
     if row is None:
         row = ValidationReport(resource_id=resource_id, package_id=package_id, created=now())
         model.Session.add(row)
