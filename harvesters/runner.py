@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import sqlalchemy as sa
 from ckan import model
@@ -200,8 +200,8 @@ def _import_in_processes(harvester: CityHarvester, job_id: str, ids: list[str], 
     model.Session.remove()
     model.meta.engine.dispose()  # no pooled connection may be shared with the children
     done = context.Queue()
-    children = [context.Process(target=_import_chunk, args=(harvester, ids[n::processes], done), daemon=True)
-                for n in range(processes)]
+    children = [context.Process(target=_import_chunk, args=(harvester, ids[n::processes], done, os.getpid()),
+                                daemon=True) for n in range(processes)]
     for child in children:
         child.start()
     imported = 0
@@ -229,16 +229,24 @@ def _import_in_processes(harvester: CityHarvester, job_id: str, ids: list[str], 
         model.Session.commit()
 
 
-def _import_chunk(harvester: CityHarvester, ids: list[str], done: Any) -> None:
-    """Body of one import process (forked: the parent's connections are never used here)."""
+def _import_chunk(harvester: CityHarvester, ids: list[str], done: Any, parent: int) -> None:
+    """Body of one import process (forked: the parent's connections are never used here). It
+    stops when the run that started it is gone (killed): the next run takes over."""
     model.meta.engine.dispose(close=False)
+
+    def while_parent_lives() -> Iterator[str]:
+        for object_id in ids:
+            if os.getppid() != parent:
+                return
+            yield object_id
+
     try:
-        _import_many(harvester, ids, done.put)
+        _import_many(harvester, while_parent_lives(), done.put)
     finally:
         model.Session.remove()
 
 
-def _import_many(harvester: object, ids: list[str], progress: Optional[Callable[[int], object]]) -> None:
+def _import_many(harvester: object, ids: Iterable[str], progress: Optional[Callable[[int], object]]) -> None:
     """Import ``ids`` one by one; our harvesters hand what they imported to validation in batches."""
     batched = isinstance(harvester, CityHarvester) and harvester.validation_batch is not None
     try:

@@ -114,3 +114,38 @@ def test_reviewers_get_one_digest_mail_for_a_harvest_waiting_for_review(agency, 
 
     runner.run_source(runner.find_source(source["name"]))  # nothing new: no new mail
     assert len(mailbox.to("truongphong@sogtvt.test")) == 1
+
+
+def test_a_parallel_run_killed_half_way_stops_its_import_processes_and_a_rerun_completes(agency, file_server,
+                                                                                         ckan_config):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    rows = [(f"ds-{i:03d}", f"Cây xanh đường phố {i}", f"https://example.org/{i}.csv") for i in range(60)]
+    source = make_source(agency, "cityopendata_spreadsheet", file_server.put("/danh-muc.csv", catalogue(rows), CSV_TYPE))
+    ckan = str(Path(sys.executable).with_name("ckan"))
+    process = subprocess.Popen([ckan, "-c", ckan_config["__file__"], "cityopendata", "harvest", "run", source["name"],
+                                "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def imported() -> int:
+        model.Session.remove()
+        return model.Session.query(model.Package).filter(model.Package.type == "dataset").count()
+
+    deadline = time.monotonic() + 120
+    while imported() < 6 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGKILL)  # the run itself; its import processes are not signalled
+    process.wait()
+    time.sleep(1.5)  # each import process finishes the dataset in hand, then sees its run is gone
+    stopped_at = imported()
+    time.sleep(1.5)
+    assert imported() == stopped_at < 60, "the orphaned import processes went on importing"
+
+    summary = runner.run_source(runner.find_source(source["name"]))
+    assert summary.failed == 0 and summary.created + summary.unchanged == 60
+    datasets = harvested(source["id"])
+    assert len(datasets) == 60 and len({field(d, "original_id") for d in datasets}) == 60
