@@ -1,13 +1,15 @@
 """Benchmark: ckanext-harvest's stock `ckan` harvester against ours, on one source CKAN, one run.
 
-    .venv/bin/python bench/harvest.py [--size 1000] [--resources 3] [--changed 0.05]
+    .venv/bin/python bench/harvest.py [--size 1000] [--resources 3] [--changed 0.05] [--processes N]
 
 Needs the services of `scripts/test` (run it once first). It makes its own databases and Solr
 cores (cod_bench_*), starts a stock CKAN as the source (tests/national.py's NationalPortal), fills
 it with SIZE datasets through ckanapi, then for each harvester, on a target portal reset to empty:
 first harvest, re-harvest with nothing changed, re-harvest with CHANGED of the datasets edited.
 Both harvesters are driven the same way (ckanext.cityopendata.harvesters.runner.run_source:
-gather, then fetch+import per object, in one process); only the harvester differs. Times exclude
+gather, then fetch+import per object); only the harvester differs. Ours runs twice: in one process
+like the stock harvester, then with its parallel import (N processes; default one per core, at
+most 4), so both figures are printed against the same stock run. Times exclude
 process start-up. Prints datasets/s and our/stock ratios.
 """
 from __future__ import annotations
