@@ -9,6 +9,7 @@ from ckan.lib import mailer
 from ckan.plugins import toolkit as tk
 
 from ckanext.cityopendata.publishing import roles
+from ckanext.cityopendata.publishing.helpers import N_, cityopendata_workflow_label
 from ckanext.cityopendata.publishing.model import WorkflowState
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,10 @@ def agency_people(pkg: model.Package) -> list[model.User]:
 
 
 SUBJECTS = {
-    "submitted": "[{site}] Dataset submitted for review: {title}",
-    "published": "[{site}] Dataset published: {title}",
-    "returned": "[{site}] Dataset returned for changes: {title}",
-    "withdrawn": "[{site}] Dataset withdrawn: {title}",
+    "submitted": N_("[{site}] Dataset submitted for review: {title}"),
+    "published": N_("[{site}] Dataset published: {title}"),
+    "returned": N_("[{site}] Dataset returned for changes: {title}"),
+    "withdrawn": N_("[{site}] Dataset withdrawn: {title}"),
 }
 
 
@@ -75,7 +76,8 @@ def transition_made(package_id: str, before: str, after: str, actor: Optional[st
     subject = tk._(SUBJECTS[after]).format(site=site, title=pkg.title or pkg.name)
     lines = [
         tk._("Dataset: {title}").format(title=pkg.title or pkg.name),
-        tk._("State: {before} → {after}").format(before=before, after=after),
+        tk._("State: {before} → {after}").format(
+            before=cityopendata_workflow_label(before), after=cityopendata_workflow_label(after)),
         tk._("By: {user}").format(user=actor_obj.display_name if actor_obj else tk._("the portal")),
     ]
     if reason:

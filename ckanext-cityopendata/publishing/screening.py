@@ -22,18 +22,19 @@ from typing import Any, Iterable, Iterator, Optional
 from ckan import model
 from ckan.plugins import toolkit as tk
 
+from ckanext.cityopendata.publishing.helpers import N_
 from ckanext.cityopendata.publishing.model import ScreeningFinding, ScreeningRun, now
 from ckanext.cityopendata.text import fold
 
 log = logging.getLogger(__name__)
 
 KINDS = {
-    "citizen_id": "Citizen ID number (CCCD, 12 digits)",
-    "old_id": "Identity card number (CMND, 9 digits)",
-    "phone": "Phone number",
-    "email": "E-mail address",
-    "tax_code": "Personal tax code",
-    "date_of_birth": "Date of birth next to names",
+    "citizen_id": N_("Citizen ID number (CCCD, 12 digits)"),
+    "old_id": N_("Identity card number (CMND, 9 digits)"),
+    "phone": N_("Phone number"),
+    "email": N_("E-mail address"),
+    "tax_code": N_("Personal tax code"),
+    "date_of_birth": N_("Date of birth next to names"),
 }
 MIN_SHARE = 0.3
 
