@@ -1,19 +1,25 @@
-"""What a harvest must withstand: internal addresses, garbage, interruption, and stuck jobs."""
+"""What a harvest must withstand: internal addresses, garbage, hostile files, slow sources,
+interruption, and stuck jobs."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
+from typing import Any, Callable
+
+import openpyxl
 
 import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from ckanext.cityopendata.harvesters import runner
+from ckanext.cityopendata.harvesters import runner, spreadsheet
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from tests.harvest_fixtures import (  # noqa: F401  (fixtures)
     _file_server, agency, field, file_server, harvested, last_report, make_source, run_harvest, shown,
@@ -148,3 +154,98 @@ def test_the_whole_cli_run_reports_a_summary(cli, agency, file_server):
     output = run_harvest(cli, source["name"])
     assert "created 0, updated 0, unchanged 2, deleted 1, failed 0" in output
     assert json.loads(json.dumps(last_report(source["id"])))["deleted"] == 1
+
+
+# -- hostile files: refused with one clear error, the harvested datasets untouched --
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RDF_TYPE = "application/rdf+xml"
+PASSWD = "root:x:0:0"
+
+
+def workbook(n: int) -> bytes:
+    """The catalogue of ``catalogue(n)`` as an XLSX workbook (openpyxl writes inline strings)."""
+    book = openpyxl.Workbook()
+    for line in catalogue(n).splitlines():
+        book.active.append(line.split(","))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def rewrite_part(content: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The workbook ``content`` with its part ``name`` rewritten (compressed, as Excel does)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            target.writestr(member.filename, change(data) if member.filename == name else data)
+    return out.getvalue()
+
+
+def snapshot(source_id: str) -> dict[str, tuple[str, str, bool]]:
+    return {d["id"]: (d["title"], d["metadata_modified"], d["private"]) for d in harvested(source_id)}
+
+
+def assert_refused_and_intact(summary: runner.Summary, source_id: str, before: dict[str, Any], *phrases: str) -> None:
+    """The job ended with one error naming ``phrases``, and changed no dataset of the source."""
+    assert summary.created == summary.updated == summary.deleted == 0
+    assert any(all(p in e for p in phrases) for e in summary.errors), summary.errors
+    report = tk.get_action("cityopendata_harvest_job_report")({"ignore_auth": True}, {"id": summary.job_id})
+    assert report["status"] == "Finished" and report["errors"] == summary.errors
+    assert snapshot(source_id) == before
+    assert all(private is False for _title, _modified, private in before.values()) and before
+
+
+def harvest_twice(agency: dict[str, Any], serve: Callable[[bytes | str, str], str], first: bytes | str,
+                  first_type: str, then: bytes | str, then_type: str, source_type: str = "cityopendata_spreadsheet",
+                  config: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any], runner.Summary]:
+    """Harvest ``first`` from a source, then harvest it again once it serves ``then``."""
+    source = make_source(agency, source_type, serve(first, first_type), config)
+    done = runner.run_source(runner.find_source(source["name"]))
+    assert done.created > 0 and not done.errors, done.errors
+    before = snapshot(source["id"])
+    serve(then, then_type)
+    return source, before, runner.run_source(runner.find_source(source["name"]))
+
+
+def no_dataset_holds(text: str) -> bool:
+    return not any(text in json.dumps(shown(d["id"]), ensure_ascii=False) for d in harvested())
+
+
+XXE = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+LAUGHS = (b'<!DOCTYPE worksheet [<!ENTITY x0 "ha">'
+          + b"".join(b'<!ENTITY x%d "%s">' % (i, b"&x%d;" % (i - 1) * 10) for i in range(1, 10)) + b"]>")
+
+
+def _with_dtd(dtd: bytes, reference: bytes, padding: bytes = b"", utf16: bool = False) -> Callable[[bytes], bytes]:
+    def change(sheet: bytes) -> bytes:
+        body = sheet.replace(b"<t>ds-000</t>", b"<t>" + reference + b"</t>")
+        document = b'<?xml version="1.0" encoding="UTF-8"?>' + padding + dtd + body
+        if utf16:  # a byte search for "<!DOCTYPE" does not see it; an XML parser does
+            document = document.replace(b'"UTF-8"', b'"UTF-16"').decode("utf-8").encode("utf-16")
+        return document
+    return change
+
+
+@pytest.mark.parametrize("change", [
+    _with_dtd(XXE, b"&x;"),
+    _with_dtd(LAUGHS, b"&x9;", padding=b"<!--" + b" " * 8192 + b"-->"),
+    _with_dtd(XXE, b"&x;", utf16=True),
+], ids=["external-entity", "billion-laughs-behind-a-comment", "utf-16"])
+def test_a_workbook_declaring_a_dtd_is_refused_and_the_harvested_datasets_stay(agency, file_server, change):
+    hostile = rewrite_part(workbook(3), "xl/worksheets/sheet1.xml", change)
+    source, before, summary = harvest_twice(
+        agency, lambda body, kind: file_server.put("/danh-muc.xlsx", body, kind), workbook(2), XLSX_TYPE, hostile, XLSX_TYPE)
+    assert_refused_and_intact(summary, source["id"], before, "DTD", "refused")
+    assert no_dataset_holds(PASSWD) and no_dataset_holds("haha")
+
+
+def test_a_zip_bomb_workbook_is_refused_and_the_harvested_datasets_stay(agency, file_server):
+    padding = b" " * (spreadsheet.MAX_UNZIPPED + 1)  # whitespace between elements: valid XML
+    bomb = rewrite_part(workbook(3), "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + padding))
+    assert len(bomb) < 200_000  # what the agency's server sends: small
+    source, before, summary = harvest_twice(
+        agency, lambda body, kind: file_server.put("/danh-muc.xlsx", body, kind), workbook(2), XLSX_TYPE, bomb, XLSX_TYPE)
+    assert_refused_and_intact(summary, source["id"], before, f"unpacks to more than {spreadsheet.MAX_UNZIPPED // 2**20} MB")
