@@ -6,12 +6,14 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import openpyxl
 
@@ -156,7 +158,7 @@ def test_the_whole_cli_run_reports_a_summary(cli, agency, file_server):
     assert json.loads(json.dumps(last_report(source["id"])))["deleted"] == 1
 
 
-# -- hostile files: refused with one clear error, the harvested datasets untouched --
+# -- hostile files and oversize answers: refused with one clear error, the harvested datasets untouched --
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RDF_TYPE = "application/rdf+xml"
@@ -249,3 +251,73 @@ def test_a_zip_bomb_workbook_is_refused_and_the_harvested_datasets_stay(agency, 
     source, before, summary = harvest_twice(
         agency, lambda body, kind: file_server.put("/danh-muc.xlsx", body, kind), workbook(2), XLSX_TYPE, bomb, XLSX_TYPE)
     assert_refused_and_intact(summary, source["id"], before, f"unpacks to more than {spreadsheet.MAX_UNZIPPED // 2**20} MB")
+
+
+class RawServer:
+    """An HTTP server on 127.0.0.1 written on bare sockets, to misbehave as real servers do: answer
+    a byte at a time (headers included, if asked), or with no Content-Length."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.content_type = CSV_TYPE
+        self.interval = 0.0
+        self.trickle_headers = False
+        self.declare_length = True
+        self.requests = 0
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/danh-muc"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def serve(self, body: bytes | str, content_type: str) -> str:
+        self.body = body.encode("utf-8") if isinstance(body, str) else body
+        self.content_type = content_type
+        return self.url
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            connection.recv(65536)  # one small GET
+            self.requests += 1
+            length = f"Content-Length: {len(self.body)}\r\n" if self.declare_length else ""
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: {self.content_type}\r\n{length}Connection: close\r\n\r\n"
+            try:
+                if not self.interval:
+                    connection.sendall(head.encode() + self.body)
+                    return
+                data = head.encode() + self.body
+                if not self.trickle_headers:
+                    connection.sendall(head.encode())
+                    data = self.body
+                for i in range(len(data)):
+                    connection.sendall(data[i:i + 1])
+                    time.sleep(self.interval)
+            except OSError:
+                return  # the client gave up on us
+
+    def stop(self) -> None:
+        self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[RawServer]:
+    server = RawServer()
+    yield server
+    server.stop()
+
+
+@pytest.mark.ckan_config("ckanext.cityopendata.fetch.max_bytes", "20000")
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length-declared", "streamed-without-length"])
+def test_a_catalogue_over_the_size_cap_is_refused_and_the_harvested_datasets_stay(agency, raw_server, declared):
+    raw_server.declare_length = declared
+    big = catalogue(400)
+    assert len(catalogue(3).encode()) < 20_000 < len(big.encode())
+    source, before, summary = harvest_twice(agency, raw_server.serve, catalogue(3), CSV_TYPE, big, CSV_TYPE)
+    assert_refused_and_intact(summary, source["id"], before, "over the limit of 20000")
