@@ -21,7 +21,7 @@ import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from ckanext.cityopendata.harvesters import runner, spreadsheet
+from ckanext.cityopendata.harvesters import base, runner, spreadsheet
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from tests.harvest_fixtures import (  # noqa: F401  (fixtures)
     _file_server, agency, field, file_server, harvested, last_report, make_source, run_harvest, shown,
@@ -158,7 +158,7 @@ def test_the_whole_cli_run_reports_a_summary(cli, agency, file_server):
     assert json.loads(json.dumps(last_report(source["id"])))["deleted"] == 1
 
 
-# -- hostile files and oversize answers: refused with one clear error, the harvested datasets untouched --
+# -- hostile files and slow sources: refused with one clear error, the harvested datasets untouched --
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RDF_TYPE = "application/rdf+xml"
@@ -321,3 +321,18 @@ def test_a_catalogue_over_the_size_cap_is_refused_and_the_harvested_datasets_sta
     assert len(catalogue(3).encode()) < 20_000 < len(big.encode())
     source, before, summary = harvest_twice(agency, raw_server.serve, catalogue(3), CSV_TYPE, big, CSV_TYPE)
     assert_refused_and_intact(summary, source["id"], before, "over the limit of 20000")
+
+
+@pytest.mark.parametrize("trickle_headers", [False, True], ids=["body-a-byte-at-a-time", "headers-a-byte-at-a-time"])
+def test_a_source_that_trickles_its_answer_fails_on_its_timeout_and_the_datasets_stay(agency, raw_server, trickle_headers):
+    source = make_source(agency, "cityopendata_spreadsheet", raw_server.serve(catalogue(2), CSV_TYPE), {"timeout": 1})
+    assert runner.run_source(runner.find_source(source["name"])).created == 2
+    before = snapshot(source["id"])
+    raw_server.interval, raw_server.trickle_headers = 0.5, trickle_headers
+    started = time.monotonic()
+    summary = runner.run_source(runner.find_source(source["name"]))
+    elapsed = time.monotonic() - started
+    assert_refused_and_intact(summary, source["id"], before, "took longer than 1 s")
+    # base.fetch tries a slow source RETRIES times with 0.5 s then 1 s of backoff: each try is cut
+    # off at the source's 1 s timeout (plus at most one interval), never left to run to its end.
+    assert elapsed < base.RETRIES * (1 + raw_server.interval) + 1.5 + 2, elapsed
