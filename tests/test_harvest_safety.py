@@ -24,7 +24,7 @@ from ckan.plugins import toolkit as tk
 from ckanext.cityopendata.harvesters import base, runner, spreadsheet
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from tests.harvest_fixtures import (  # noqa: F401  (fixtures)
-    _file_server, agency, field, file_server, harvested, last_report, make_source, run_harvest, shown,
+    FileServer, _file_server, agency, field, file_server, harvested, last_report, make_source, run_harvest, shown,
 )
 
 CSV_TYPE = "text/csv"
@@ -336,3 +336,45 @@ def test_a_source_that_trickles_its_answer_fails_on_its_timeout_and_the_datasets
     # base.fetch tries a slow source RETRIES times with 0.5 s then 1 s of backoff: each try is cut
     # off at the source's 1 s timeout (plus at most one interval), never left to run to its end.
     assert elapsed < base.RETRIES * (1 + raw_server.interval) + 1.5 + 2, elapsed
+
+
+def rdf_xml(dtd: str, title: str, notes: str) -> str:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+{dtd}
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcat="http://www.w3.org/ns/dcat#"
+         xmlns:dct="http://purl.org/dc/terms/">
+  <dcat:Dataset rdf:about="http://agency.test/ds/xml-1">
+    <dct:identifier>xml-1</dct:identifier>
+    <dct:title xml:lang="vi">{title}</dct:title>
+    <dct:description xml:lang="vi">{notes}</dct:description>
+  </dcat:Dataset>
+</rdf:RDF>"""
+
+
+@pytest.fixture
+def spy_server() -> Iterator[FileServer]:
+    """A second local server, which records whether anything asked it for anything."""
+    server = FileServer()
+    server.put("/bi-mat", "SECRET-OF-THE-INTRANET", "text/plain")
+    server.put("/bi-mat.dtd", '<!ENTITY x "SECRET-OF-THE-INTRANET">', "application/xml-dtd")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("dtd, reference", [
+    ('<!DOCTYPE rdf:RDF [<!ENTITY x SYSTEM "file:///etc/passwd">]>', "&x;"),
+    ('<!DOCTYPE rdf:RDF [<!ENTITY x SYSTEM "{spy}/bi-mat">]>', "&x;"),
+    ('<!DOCTYPE rdf:RDF [<!ENTITY % p SYSTEM "{spy}/bi-mat.dtd"> %p;]>', "&x;"),
+    ('<!DOCTYPE rdf:RDF SYSTEM "{spy}/bi-mat.dtd">', "&x;"),
+], ids=["file-entity", "http-entity", "http-parameter-entity", "external-dtd"])
+def test_an_rdf_xml_catalogue_with_external_entities_leaks_nothing_and_asks_nothing(
+    agency, file_server, spy_server, dtd, reference
+):
+    good = rdf_xml("", "Trường học trên địa bàn", "Danh sách trường học")
+    hostile = rdf_xml(dtd.replace("{spy}", spy_server.url), f"Trường học {reference}", reference)
+    source, before, summary = harvest_twice(
+        agency, lambda body, kind: file_server.put("/catalog.rdf", body, kind), good, RDF_TYPE, hostile, RDF_TYPE,
+        source_type="cityopendata_dcat")
+    assert spy_server.requests == []
+    assert no_dataset_holds(PASSWD) and no_dataset_holds("SECRET-OF-THE-INTRANET")
+    assert_refused_and_intact(summary, source["id"], before, "DTD", "refused")
