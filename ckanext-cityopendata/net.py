@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 DEFAULT_TIMEOUT = 30
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
@@ -138,6 +140,63 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
         yield chunk
 
 
+class _Watchdog:
+    """Shuts the sockets of one fetch when its deadline passes. Read timeouts bound each read, so
+    without this a source that sends its status line and headers a byte at a time is never cut off
+    (the deadline check between body chunks only starts once the headers are in)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, session: requests.Session) -> None:
+        """Make every connection ``session`` opens from now on known to the watchdog, and start it."""
+        for adapter in session.adapters.values():
+            manager = getattr(adapter, "poolmanager", None)
+            if manager is not None:
+                manager.pool_classes_by_scheme = {
+                    scheme: self._watched_pool(pool) for scheme, pool in manager.pool_classes_by_scheme.items()
+                }
+        self._timer.start()
+
+    def _watched_pool(self, pool: type) -> type:
+        watchdog = self
+
+        class WatchedConnection(pool.ConnectionCls):  # type: ignore[name-defined,misc]
+            def connect(self) -> None:
+                super().connect()
+                watchdog._register(self)
+
+        return type(pool.__name__, (pool,), {"ConnectionCls": WatchedConnection})
+
+    def _register(self, connection: Any) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            if self.expired:
+                _shut(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for connection in self._connections:
+                _shut(connection)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 @dataclass
 class FetchResult:
     url: str
@@ -163,9 +222,12 @@ def fetch_guarded(
     policy = session.policy
     check_url(url, policy)
     deadline = time.monotonic() + policy.timeout
+    watchdog = _Watchdog(policy.timeout)
+    watchdog.watch(session)
     headers = dict(headers or {})
     if accept:
         headers["Accept"] = accept
+    too_slow = f"{url} took longer than {policy.timeout:g} s"
     try:
         with session.get(url, stream=True, headers=headers) as response:
             if response.status_code >= 400:
@@ -180,11 +242,13 @@ def fetch_guarded(
                 if size > policy.max_bytes:
                     raise TooLarge(f"{url} is over the limit of {policy.max_bytes} bytes")
                 if time.monotonic() > deadline:
-                    raise FetchError(f"{url} took longer than {policy.timeout:g} s")
+                    raise FetchError(too_slow)
                 if dest is not None:
                     dest.write(chunk)
                 else:
                     chunks.append(chunk)
+            if watchdog.expired:  # the body ended because the watchdog shut the socket
+                raise FetchError(too_slow)
             return FetchResult(
                 url=response.url,
                 status=response.status_code,
@@ -194,7 +258,14 @@ def fetch_guarded(
             )
     except requests.Timeout as error:
         raise FetchError(f"{url} did not answer within {policy.timeout:g} s") from error
-    except requests.ConnectionError as error:
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+        if watchdog.expired:
+            raise FetchError(too_slow) from error
         raise FetchError(f"cannot connect to {urlsplit(url).hostname}: {type(error).__name__}") from error
+    except urllib3.exceptions.HTTPError as error:  # raised by the raw body reads
+        if watchdog.expired:
+            raise FetchError(too_slow) from error
+        raise FetchError(f"{url} broke off its answer: {type(error).__name__}") from error
     finally:
+        watchdog.cancel()
         session.close()

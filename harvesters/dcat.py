@@ -2,7 +2,9 @@
 parser, and DCAT-US ``data.json``.
 
 JSON-LD is checked before rdflib sees it: a ``@context`` (or ``@import``) that names a URL is
-refused, because rdflib would fetch it, outside the guarded fetch (SECURITY.md 6).
+refused, because rdflib would fetch it, outside the guarded fetch (SECURITY.md 6). So is RDF/XML
+with a DTD: Python's SAX parser does not load external entities, but it silently drops the text
+they stand for, and internal ones can multiply a small document ("billion laughs").
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from ckanext.cityopendata import migrations
+from ckanext.cityopendata.xmlguard import declared_dtd
 from ckanext.cityopendata.harvesters.base import (
     CityHarvester,
     CurrentState,
@@ -106,6 +109,10 @@ class DcatHarvester(CityHarvester):
         from ckanext.dcat.exceptions import RDFParserException
         from ckanext.dcat.processors import RDFParser
 
+        if kind == "xml":
+            found = declared_dtd([text.encode("utf-8")], encoding="utf-8")
+            if found:
+                raise SourceError(f"{url} declares {found}: RDF/XML with a DTD or entity declarations is refused")
         parser = RDFParser(profiles=["euro_dcat_ap_3"])
         try:
             parser.parse(text, _format=kind)

@@ -22,6 +22,7 @@ from ckanext.cityopendata.harvesters.base import (
     fetch,
 )
 from ckanext.cityopendata.text import fold, slugify
+from ckanext.cityopendata.xmlguard import declared_dtd
 
 migrations.install()
 
@@ -85,12 +86,13 @@ def _xlsx_rows(content: bytes, sheet: Optional[str]) -> list[list[str]]:
         raise SourceError("the file is not an XLSX workbook (not a zip archive)") from error
     if sum(m.file_size for m in members) > MAX_UNZIPPED:
         raise SourceError(f"the workbook unpacks to more than {MAX_UNZIPPED // (1024 * 1024)} MB")
+    # every part, whatever its name: openpyxl follows the relationships, not the file extensions
     for member in members:
-        if member.filename.endswith((".xml", ".rels")):
-            with archive.open(member) as handle:
-                head = handle.read(4096)
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                raise SourceError("the workbook contains a DTD or entity declarations, which are refused")
+        with archive.open(member) as handle:
+            found = declared_dtd(iter(lambda handle=handle: handle.read(64 * 1024), b""))
+        if found:
+            raise SourceError(f"the workbook part {member.filename[:100]} declares {found}: "
+                              "workbooks with a DTD or entity declarations are refused")
     import openpyxl
 
     try:
@@ -102,11 +104,15 @@ def _xlsx_rows(content: bytes, sheet: Optional[str]) -> list[list[str]]:
     except KeyError as error:
         raise SourceError(f"the workbook has no sheet named {sheet!r}") from error
     rows = []
-    for row in worksheet.iter_rows(values_only=True):
-        rows.append(["" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v)) for v in row])
-        if len(rows) > MAX_ROWS:
-            break
-    workbook.close()
+    try:
+        for row in worksheet.iter_rows(values_only=True):
+            rows.append(["" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v)) for v in row])
+            if len(rows) > MAX_ROWS:
+                break
+    except Exception as error:  # the sheet's XML is parsed only now, row by row
+        raise SourceError(f"the sheet cannot be read: {type(error).__name__}: {str(error)[:200]}") from error
+    finally:
+        workbook.close()
     return rows
 
 

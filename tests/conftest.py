@@ -37,7 +37,7 @@ def national_portal() -> Iterator[NationalPortal]:
 
 @pytest.fixture
 def clean_national(national_portal: NationalPortal) -> NationalPortal:
-    """The national portal with no datasets or organisations left from earlier tests."""
+    """The national portal with no datasets, organisations or groups left from earlier tests."""
     national_portal.purge_all()
     return national_portal
 

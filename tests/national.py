@@ -83,6 +83,7 @@ class NationalPortal:
         return _ckan(self.ini, *args)
 
     def purge_all(self) -> None:
+        """Purge every dataset, organisation and group, so each test starts from an empty portal."""
         api = self.api()
         found = api.action.package_search(
             q="*:*", fq="dataset_type:*", include_private=True, include_drafts=True, rows=1000
@@ -91,6 +92,8 @@ class NationalPortal:
             api.action.dataset_purge(id=dataset["id"])
         for name in api.action.organization_list():
             api.action.organization_purge(id=name)
+        for name in api.action.group_list():
+            api.action.group_purge(id=name)
 
     def stop(self) -> None:
         self.process.terminate()

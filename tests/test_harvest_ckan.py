@@ -18,8 +18,6 @@ TITLES = ["Điểm dừng xe buýt Đà Nẵng", "Tuyến xe buýt nội thành"
 
 def _remote_agency(national: Any) -> dict[str, Any]:
     api = national.api()
-    for name in api.action.group_list():  # clean_national purges datasets and organisations only
-        api.action.group_purge(id=name)
     api.action.group_create(name="giao-thong", title="Giao thông")
     return api.action.organization_create(name="so-gtvt-goc", title="Sở GTVT (gốc)")
 

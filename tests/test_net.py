@@ -33,6 +33,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"z")
                 self.wfile.flush()
                 time.sleep(0.2)
+        elif self.path == "/trickle-headers":  # even the status line comes a byte at a time
+            answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nX-Padding: " + b"p" * 80 + b"\r\n\r\n"
+            try:
+                for i in range(len(answer)):
+                    self.wfile.write(answer[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+            self.close_connection = True
         elif self.path == "/to-internal":
             self.send_response(302)
             self.send_header("Location", f"http://127.0.0.2:{port}/data.csv")
@@ -107,11 +117,12 @@ def test_a_response_over_the_size_cap_is_cut_off(server: int, path: str) -> None
         net.fetch_guarded(f"http://localhost:{server}{path}", LOCAL)
 
 
-def test_a_trickling_source_cannot_stall_a_job_beyond_its_timeout(server: int) -> None:
+@pytest.mark.parametrize("path", ["/trickle", "/trickle-headers"])
+def test_a_trickling_source_cannot_stall_a_job_beyond_its_timeout(server: int, path: str) -> None:
     policy = net.FetchPolicy(allowed_hosts=frozenset({"localhost"}), timeout=1)
     started = time.monotonic()
     with pytest.raises(net.FetchError, match="longer than"):
-        net.fetch_guarded(f"http://localhost:{server}/trickle", policy)
+        net.fetch_guarded(f"http://localhost:{server}{path}", policy)
     assert time.monotonic() - started < 3
 
 
