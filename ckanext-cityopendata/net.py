@@ -35,6 +35,10 @@ class TooLarge(FetchError):
     """The response grew past the size cap."""
 
 
+class TimedOut(FetchError):
+    """The whole fetch took longer than the policy's timeout (a slow or trickling server)."""
+
+
 class HTTPStatusError(FetchError):
     """The server answered with an HTTP error status (``status``)."""
 
@@ -242,13 +246,13 @@ def fetch_guarded(
                 if size > policy.max_bytes:
                     raise TooLarge(f"{url} is over the limit of {policy.max_bytes} bytes")
                 if time.monotonic() > deadline:
-                    raise FetchError(too_slow)
+                    raise TimedOut(too_slow)
                 if dest is not None:
                     dest.write(chunk)
                 else:
                     chunks.append(chunk)
             if watchdog.expired:  # the body ended because the watchdog shut the socket
-                raise FetchError(too_slow)
+                raise TimedOut(too_slow)
             return FetchResult(
                 url=response.url,
                 status=response.status_code,
@@ -257,14 +261,14 @@ def fetch_guarded(
                 content=b"".join(chunks),
             )
     except requests.Timeout as error:
-        raise FetchError(f"{url} did not answer within {policy.timeout:g} s") from error
+        raise TimedOut(f"{url} did not answer within {policy.timeout:g} s") from error
     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
         if watchdog.expired:
-            raise FetchError(too_slow) from error
+            raise TimedOut(too_slow) from error
         raise FetchError(f"cannot connect to {urlsplit(url).hostname}: {type(error).__name__}") from error
     except urllib3.exceptions.HTTPError as error:  # raised by the raw body reads
         if watchdog.expired:
-            raise FetchError(too_slow) from error
+            raise TimedOut(too_slow) from error
         raise FetchError(f"{url} broke off its answer: {type(error).__name__}") from error
     finally:
         watchdog.cancel()

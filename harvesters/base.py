@@ -167,7 +167,8 @@ def fetch(
     content_types: Iterable[str] = (),
 ) -> net.FetchResult:
     """GET through the guarded fetch with retries and backoff on transient failures, and a
-    content-type check. Refused addresses, oversize bodies and 4xx answers are not retried."""
+    content-type check. Refused addresses, oversize bodies, timeouts (a source too slow once is too
+    slow again: retrying would hold the job several timeouts long) and 4xx answers are not retried."""
     policy = net.FetchPolicy.from_config()
     if config.get("timeout"):
         policy.timeout = min(float(config["timeout"]), policy.timeout)
@@ -177,7 +178,7 @@ def fetch(
         try:
             result = net.fetch_guarded(url, policy, accept=accept, headers=headers)
             break
-        except (net.UnsafeURL, net.TooLarge):
+        except (net.UnsafeURL, net.TooLarge, net.TimedOut):
             raise
         except net.HTTPStatusError as error:
             if error.status < 500 or attempt == RETRIES - 1:
