@@ -46,7 +46,7 @@ def test_agency_drafts_submits_reviewer_returns_then_publishes(agency: Agency, m
     assert anonymous_titles() == ["Điểm dừng xe buýt Đà Nẵng"]
     assert anonymous_titles(fq="workflow_state:published") == ["Điểm dừng xe buýt Đà Nẵng"]
 
-    workflow = helpers.call_action("cityopendata_workflow_show", context=as_user(None), id=dataset["id"])
+    workflow = helpers.call_action("cityopendata_workflow_show", context=as_user(agency.editor), id=dataset["id"])
     steps = [(s["from_state"], s["to_state"], s["user"], s["reason"]) for s in workflow["history"]]
     assert steps == [
         ("draft", "draft", "bien-tap-vien", ""),
@@ -67,6 +67,59 @@ def test_the_dataset_page_shows_the_state_and_history_to_the_agency(agency: Agen
     assert page.status_code == 200
     assert "cityopendata-workflow" in page.body
     assert "Cần bổ sung giấy phép" in page.body
+
+
+def _returned_then_published(agency: Agency) -> dict:
+    dataset = make_dataset(agency)
+    transition(agency.editor, dataset, "submitted")
+    transition(agency.reviewer, dataset, "returned", "Thiếu mô tả các cột")
+    transition(agency.editor, dataset, "submitted")
+    transition(agency.reviewer, dataset, "published")
+    return dataset
+
+
+REVIEW_NOTES = ("Thiếu mô tả các cột", "tham-dinh-vien", "bien-tap-vien")
+
+
+def test_the_public_and_other_agencies_do_not_see_who_reviewed_a_dataset_or_their_comments(agency: Agency, app) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    dataset = _returned_then_published(agency)
+    outsider_token = factories.APIToken(user=agency.outsider["name"])["token"]
+    for user, headers in ((None, {}), (agency.outsider, {"Authorization": outsider_token})):
+        workflow = helpers.call_action("cityopendata_workflow_show", context=as_user(user), id=dataset["id"])
+        assert workflow["state"] == "published" and workflow["published"]
+        assert "history" not in workflow
+        answer = app.get(f"/api/3/action/cityopendata_workflow_show?id={dataset['name']}", headers=headers)
+        assert answer.status_code == 200
+        assert answer.json["result"]["state"] == "published" and "history" not in answer.json["result"]
+        page = app.get(f"/dataset/{dataset['name']}", headers=headers)
+        assert page.status_code == 200 and "Điểm dừng xe buýt Đà Nẵng" in page.body
+        for text in (json.dumps(workflow, ensure_ascii=False), answer.body, page.body):
+            for note in REVIEW_NOTES:
+                assert note not in text, (user, note)
+
+
+def test_the_agency_and_the_reviewers_see_the_full_history_with_names_and_comments(agency: Agency, app) -> None:  # type: ignore[no-untyped-def]
+    dataset = _returned_then_published(agency)
+    sysadmin = factories.Sysadmin()
+    for user in (agency.editor, agency.admin, agency.reviewer, sysadmin):
+        workflow = helpers.call_action("cityopendata_workflow_show", context=as_user(user), id=dataset["id"])
+        assert ("submitted", "returned", "tham-dinh-vien", "Thiếu mô tả các cột") in [
+            (s["from_state"], s["to_state"], s["user"], s["reason"]) for s in workflow["history"]]
+        token = factories.APIToken(user=user["name"])["token"]
+        answer = app.get(f"/api/3/action/cityopendata_workflow_show?id={dataset['name']}",
+                         headers={"Authorization": token})
+        assert "Thiếu mô tả các cột" in [s["reason"] for s in answer.json["result"]["history"]]
+    # submitted again after a return: the page's panel shows who asked for what
+    draft = make_dataset(agency, name="ban-nhap-2", title="Bản nháp 2")
+    transition(agency.editor, draft, "submitted")
+    transition(agency.reviewer, draft, "returned", "Thiếu mô tả các cột")
+    transition(agency.editor, draft, "submitted")
+    for user in (agency.editor, agency.reviewer):
+        token = factories.APIToken(user=user["name"])["token"]
+        page = app.get(f"/dataset/{draft['name']}", headers={"Authorization": token})
+        assert "Thiếu mô tả các cột" in page.body and "tham-dinh-vien" in page.body
 
 
 def test_an_agency_editor_cannot_publish_a_dataset(agency: Agency) -> None:

@@ -9,10 +9,11 @@ from ckan.common import CKANConfig
 from ckan.plugins import toolkit as tk
 from ckan.types import Context
 
-from ckanext.cityopendata import migrations
+from ckanext.cityopendata import jobs_after_commit, migrations
 from ckanext.cityopendata.publishing import enforcement, labels, screening, workflow
 
 migrations.install()
+jobs_after_commit.install()
 
 
 @tk.blanket.config_declarations

@@ -60,3 +60,15 @@ def can_submit(user: Optional[str], owner_org: Optional[str]) -> bool:
     if not user or not owner_org:
         return False
     return authz.users_role_for_group_or_org(owner_org, user) in ("editor", "admin")
+
+
+def can_read_review_notes(user: Optional[str], pkg: model.Package) -> bool:
+    """Who sees a dataset's workflow history (reviewers' names and comments, the agency's working
+    notes): the people who may edit the dataset (its agency's editors and admins, collaborators
+    with edit rights), city reviewers and sysadmins. Not the public, not other agencies."""
+    if can_submit(user, pkg.owner_org):
+        return True
+    if not user:
+        return False
+    context = {"user": user}
+    return authz.is_authorized_boolean("package_update", context, {"id": pkg.id})  # type: ignore[arg-type]

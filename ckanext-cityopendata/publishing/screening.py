@@ -334,7 +334,8 @@ def screen_resource_job(resource_id: str) -> None:
 
 
 def enqueue(resource_id: str) -> None:
-    from ckanext.cityopendata.publishing.jobs import enqueue_once
+    """Queue the screening of a resource for when its change is committed."""
+    from ckanext.cityopendata.jobs_after_commit import enqueue_after_commit
 
-    enqueue_once(screen_resource_job, [resource_id], f"cityopendata-screening-{resource_id}",
-                 f"cityopendata screening {resource_id}")
+    enqueue_after_commit(screen_resource_job, [resource_id], f"cityopendata-screening-{resource_id}",
+                         f"cityopendata screening {resource_id}")

@@ -111,6 +111,18 @@ def history(package_id: str) -> list[dict[str, Any]]:
     return [s.as_dict() for s in steps]
 
 
+def published_at(package_id: str) -> Optional[str]:
+    """When the dataset was last published (ISO 8601), if it was through the workflow."""
+    created = (
+        model.Session.query(WorkflowTransition.created)
+        .filter(WorkflowTransition.package_id == package_id, WorkflowTransition.to_state == PUBLISHED)
+        .order_by(WorkflowTransition.created.desc())
+        .limit(1)
+        .scalar()
+    )
+    return created.isoformat() if created is not None else None
+
+
 def transition(context: Context, pkg: model.Package, target: str, reason: str = "") -> dict[str, Any]:
     """Move ``pkg`` to ``target`` on behalf of ``context['user']``; raise ValidationError or
     NotAuthorized when the step is not allowed."""

@@ -41,23 +41,32 @@ def _required(data_dict: DataDict, *keys: str) -> None:
 
 @tk.side_effect_free
 def cityopendata_workflow_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """The workflow state of a dataset, its history and the steps the user may take.
+    """The workflow state of a dataset, the steps the user may take and, for the people who may
+    edit the dataset (its agency, city reviewers, sysadmins), its history.
+
+    The history holds the reviewers' names and comments, the agency's internal working notes:
+    anyone else who may see the dataset gets its state and when it was published, no ``history``.
 
     :param id: the id or name of the dataset
     :type id: string
-    :rtype: dictionary with ``state``, ``allowed_transitions`` and ``history`` (list of
-        ``from_state``, ``to_state``, ``user``, ``reason``, ``created``)
+    :rtype: dictionary with ``state``, ``published`` (when it was last published, ISO 8601, or
+        null), ``allowed_transitions`` and, for those who may edit the dataset, ``history``
+        (list of ``from_state``, ``to_state``, ``user``, ``reason``, ``created``)
     """
     _required(data_dict, "id")
     tk.check_access("cityopendata_workflow_show", context, data_dict)
     pkg = _package(data_dict)
-    return {
+    state = wf.state_of(pkg)
+    shown: dict[str, Any] = {
         "id": pkg.id,
         "name": pkg.name,
-        "state": wf.state_of(pkg),
+        "state": state,
+        "published": wf.published_at(pkg.id) if state == wf.PUBLISHED else None,
         "allowed_transitions": wf.allowed_targets(pkg, context.get("user")),
-        "history": wf.history(pkg.id),
     }
+    if context.get("ignore_auth") or roles.can_read_review_notes(context.get("user"), pkg):
+        shown["history"] = wf.history(pkg.id)
+    return shown
 
 
 def cityopendata_workflow_transition(context: Context, data_dict: DataDict) -> dict[str, Any]:

@@ -33,6 +33,8 @@ def _refused() -> AuthResult:
 
 @tk.auth_allow_anonymous_access
 def cityopendata_workflow_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """Anyone who may see the dataset sees its state; the action gives the history (reviewers'
+    names and comments) only to those who may edit it (``roles.can_read_review_notes``)."""
     return authz.is_authorized("package_show", context, {"id": data_dict.get("id")})
 
 

@@ -1,7 +1,8 @@
 """Per-dataset sync state with the national portal, the push job, retries and backoff.
 
-A change to a dataset marks it ``pending`` and queues one job under a deterministic id, so a
-burst of edits makes one push; the job reads the dataset as it is when it runs. A push whose
+A change to a dataset marks it ``pending`` and, once the change commits, queues one job under a
+deterministic id, so a burst of edits makes one push; the job reads the dataset as it is when it
+runs. A push whose
 mapped content has not changed since the last success makes no call at all, so re-runs are
 idempotent. Failures are kept with their message (never the token) and retried with backoff.
 """
@@ -19,6 +20,7 @@ from ckan import model
 from ckan.plugins import PluginImplementations
 from ckan.plugins import toolkit as tk
 
+from ckanext.cityopendata.jobs_after_commit import enqueue_after_commit
 from ckanext.cityopendata.publishing import workflow as wf
 from ckanext.cityopendata.publishing.interfaces import ICityOpenDataNationalTarget, NationalTarget, TargetError
 from ckanext.cityopendata.publishing.model import NationalSync, now
@@ -61,7 +63,8 @@ def _row(pkg: model.Package) -> NationalSync:
 
 
 def after_dataset_change(pkg: model.Package) -> None:
-    """Called in the transaction of a dataset change: mark it pending and queue its push."""
+    """Called in the transaction of a dataset change: mark it pending and queue its push for
+    when the change commits."""
     row = model.Session.get(NationalSync, pkg.id)
     if should_be_public(pkg):
         row = _row(pkg)
@@ -71,9 +74,8 @@ def after_dataset_change(pkg: model.Package) -> None:
     else:
         return
     if configured():
-        from ckanext.cityopendata.publishing.jobs import enqueue_once
-
-        enqueue_once(sync_dataset_job, [pkg.id], job_id(pkg.id), f"cityopendata national sync {pkg.name}")
+        # the worker must read the committed change, and nothing if the change rolls back
+        enqueue_after_commit(sync_dataset_job, [pkg.id], job_id(pkg.id), f"cityopendata national sync {pkg.name}")
 
 
 def job_id(package_id: str) -> str:
