@@ -132,3 +132,22 @@ def test_a_screening_asked_for_after_the_change_committed_is_queued_at_once(agen
     resource = helpers.call_action("resource_create", context=as_user(agency.editor), package_id=dataset["id"],
                                    name="Dữ liệu", url="http://127.0.0.1:1/bus-stops.csv", format="CSV")
     assert f"cityopendata-screening-{resource['id']}" in queue.job_ids
+
+
+@pytest.mark.ckan_config("ckanext.cityopendata.portal.link_check", "true")
+def test_the_link_check_of_a_changed_dataset_is_queued_when_the_change_commits(agency: Agency, queue: Any) -> None:
+    from ckanext.cityopendata.jobs_after_commit import pending_job_ids
+
+    dataset = make_dataset(agency)
+    queue.empty()
+    edit_in_open_transaction(agency, dataset, resources=[{"url": "https://example.org/tram-xe-buyt.csv",
+                                                          "name": "Trạm xe buýt", "format": "CSV"}])
+    check = f"cityopendata-link-check-{dataset['id']}"
+    assert check in pending_job_ids() and check not in queue.job_ids
+    model.Session.commit()
+    assert check in queue.job_ids
+
+    edit_in_open_transaction(agency, dataset, notes="Sẽ bị huỷ")
+    queue.empty()
+    model.Session.rollback()
+    assert check not in queue.job_ids and pending_job_ids() == []

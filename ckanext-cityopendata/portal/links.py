@@ -18,17 +18,21 @@ log = logging.getLogger(__name__)
 
 
 def _links(pkg_dict: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        r for r in pkg_dict.get("resources") or []
-        if r.get("url") and r.get("url_type") != "upload" and r.get("id")
-    ]
+    """Resources that link outside the portal (in a hook's dict a new resource may have no id yet:
+    the job reads the committed dataset, where it has one)."""
+    return [r for r in pkg_dict.get("resources") or [] if r.get("url") and r.get("url_type") != "upload"]
 
 
 def schedule_check(pkg_dict: dict[str, Any]) -> None:
     """Queue a link check for a dataset that links to resources outside the portal."""
     if not tk.config.get("ckanext.cityopendata.portal.link_check") or not _links(pkg_dict):
         return
-    tk.enqueue_job(check_package, [pkg_dict["id"]], title=f"cityopendata link check {pkg_dict['id']}")
+    from ckanext.cityopendata.jobs_after_commit import enqueue_after_commit
+
+    # called from the dataset hooks, inside the change's transaction: the check must read what
+    # was committed, and nothing if the change rolls back
+    enqueue_after_commit(check_package, [pkg_dict["id"]], f"cityopendata-link-check-{pkg_dict['id']}",
+                         f"cityopendata link check {pkg_dict['id']}")
 
 
 def probe(url: str) -> tuple[bool, str]:
@@ -55,6 +59,8 @@ def check_package(package_id: str) -> dict[str, bool]:
     results: dict[str, bool] = {}
     now = dt.datetime.now(dt.timezone.utc)
     for resource in _links(pkg):
+        if not resource.get("id"):
+            continue
         ok, detail = probe(resource["url"])
         results[resource["id"]] = ok
         statement = insert(LinkCheck.__table__).values(
