@@ -142,6 +142,8 @@ def test_the_api_stays_up_without_limit_when_redis_is_down(app, monkeypatch, cap
     with socket.socket() as s:  # a port where nothing listens: a real refused connection
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # A CLI test earlier in the run loads the ini's logging config, which disables loggers it does not name.
+    monkeypatch.setattr(logging.getLogger(ratelimit.__name__), "disabled", False)
     with monkeypatch.context() as patch, caplog.at_level(logging.WARNING, logger=ratelimit.__name__):
         patch.setattr(ckan_redis, "_connection_pool", ConnectionPool.from_url(f"redis://127.0.0.1:{port}/0"))
         answers = [call(app) for _ in range(7)]
@@ -180,3 +182,8 @@ def test_a_bad_value_stops_ckan_at_start_up_with_a_clear_message(option: str, va
 ])
 def test_the_limit_is_written_n_per_second_minute_or_hour(value: str, expected: Any) -> None:
     assert ratelimit.parse_limit(value) == expected
+
+
+def test_exempt_addresses_may_be_separated_by_spaces_or_commas() -> None:
+    networks = ratelimit.parse_networks(("198.51.100.7, 203.0.113.0/24 2001:db8::/48",))
+    assert [str(n) for n in networks] == ["198.51.100.7/32", "203.0.113.0/24", "2001:db8::/48"]

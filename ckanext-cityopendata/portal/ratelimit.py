@@ -57,9 +57,7 @@ def parse_limit(value: str) -> Optional[Limit]:
 def parse_networks(values: tuple[str, ...]) -> tuple[Network, ...]:
     """Addresses and CIDR ranges (separated by spaces or commas) as networks. ValueError on a bad one."""
     networks = []
-    for item in (part.strip() for value in values for part in value.split(",")):
-        if not item:
-            continue
+    for item in (part for value in values for part in value.replace(",", " ").split()):
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
