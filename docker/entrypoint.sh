@@ -30,6 +30,9 @@ ckan config-tool "$CKAN_INI" \
   "ckanext.xloader.jobs_db.uri=$CKAN_SQLALCHEMY_URL" \
   "ckanext.cityopendata.city_name=${CITY_NAME:-Đà Nẵng}" \
   "ckanext.cityopendata.city_name_en=${CITY_NAME_EN:-Da Nang}" \
+  "ckanext.cityopendata.portal.api_rate_limit=${API_RATE_LIMIT:-60/minute}" \
+  "ckanext.cityopendata.portal.api_rate_limit_exempt=${API_RATE_LIMIT_EXEMPT:-}" \
+  "ckanext.cityopendata.portal.trusted_proxies=${TRUSTED_PROXIES:-}" \
   "SECRET_KEY=$CKAN_SECRET_KEY" >/dev/null
 
 case "${1:-web}" in

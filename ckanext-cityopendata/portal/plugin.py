@@ -10,7 +10,7 @@ from ckan.lib.plugins import DefaultTranslation
 from ckan.plugins import toolkit as tk
 
 from ckanext.cityopendata import migrations
-from ckanext.cityopendata.portal import indexing, links
+from ckanext.cityopendata.portal import indexing, links, ratelimit
 
 migrations.install()
 
@@ -26,6 +26,7 @@ class CityOpenDataPortalPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IConfigurable)
 
     # IConfigurer
     def update_config(self, config: CKANConfig) -> None:
@@ -38,6 +39,10 @@ class CityOpenDataPortalPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def i18n_domain(self) -> str:
         return "ckanext-cityopendata"
+
+    # IConfigurable: run at start-up once the plugins are loaded; a bad rate limit stops CKAN there
+    def configure(self, config: CKANConfig) -> None:
+        ratelimit.check_config(config)
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:

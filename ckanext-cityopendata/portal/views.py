@@ -9,13 +9,16 @@ from flask import Blueprint, Response, request, stream_with_context
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from ckanext.cityopendata.portal import exports, quality, usage
+from ckanext.cityopendata.portal import exports, quality, ratelimit, usage
 from ckanext.cityopendata.portal.model import ShowcaseApp
 
 __all__ = ["cityopendata_portal"]
 
 cityopendata_portal = Blueprint("cityopendata_portal", __name__)
 cityopendata_portal.after_app_request(usage.count_request)
+# App-wide hooks: blueprints are registered after CKAN's own before_request, so the user is known here.
+cityopendata_portal.before_app_request(ratelimit.limit_api_request)
+cityopendata_portal.after_app_request(ratelimit.add_rate_limit_headers)
 
 
 def _context() -> dict[str, Any]:
@@ -115,7 +118,7 @@ def developers() -> str:
     agencies = tk.get_action("organization_list")({}, {"all_fields": True, "limit": 1000})
     return tk.render("cityopendata/developers.html", {
         "agencies": agencies,
-        "rate_limit": tk.config.get("ckanext.cityopendata.portal.api_rate_limit"),
+        "rate_limit": ratelimit.announced_limit(),
         "site": tk.config.get("ckan.site_url").rstrip("/"),
     })
 
