@@ -198,3 +198,12 @@ def publish(agency: Agency, dataset: dict[str, Any]) -> dict[str, Any]:
     helpers.call_action("cityopendata_workflow_transition", context=as_user(agency.editor), id=dataset["id"], to="submitted")
     helpers.call_action("cityopendata_workflow_transition", context=as_user(agency.reviewer), id=dataset["id"], to="published")
     return helpers.call_action("package_show", context=as_user(None), id=dataset["id"])
+
+
+@pytest.fixture
+def national(clean_national, monkeypatch):  # type: ignore[no-untyped-def]
+    """The second CKAN, emptied, as the national portal our publishing pushes to (no retry delay)."""
+    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.url", clean_national.url)
+    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.api_token", clean_national.api_token)
+    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.retry_delay", "0")
+    return clean_national

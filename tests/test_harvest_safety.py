@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -26,6 +25,7 @@ from ckanext.harvest.model import HarvestJob, HarvestObject
 from tests.harvest_fixtures import (  # noqa: F401  (fixtures)
     FileServer, _file_server, agency, field, file_server, harvested, last_report, make_source, run_harvest, shown,
 )
+from tests.validation_fixtures import rewrite_zip
 
 CSV_TYPE = "text/csv"
 
@@ -175,17 +175,6 @@ def workbook(n: int) -> bytes:
     return out.getvalue()
 
 
-def rewrite_part(content: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
-    """The workbook ``content`` with its part ``name`` rewritten (compressed, as Excel does)."""
-    source = zipfile.ZipFile(io.BytesIO(content))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for member in source.infolist():
-            data = source.read(member.filename)
-            target.writestr(member.filename, change(data) if member.filename == name else data)
-    return out.getvalue()
-
-
 def snapshot(source_id: str) -> dict[str, tuple[str, str, bool]]:
     return {d["id"]: (d["title"], d["metadata_modified"], d["private"]) for d in harvested(source_id)}
 
@@ -239,7 +228,7 @@ def _with_dtd(dtd: bytes, reference: bytes, padding: bytes = b"", utf16: bool = 
     _with_dtd(XXE, b"&x;", utf16=True),
 ], ids=["external-entity", "billion-laughs-behind-a-comment", "utf-16"])
 def test_a_workbook_declaring_a_dtd_is_refused_and_the_harvested_datasets_stay(agency, file_server, change):
-    hostile = rewrite_part(workbook(3), "xl/worksheets/sheet1.xml", change)
+    hostile = rewrite_zip(workbook(3), "xl/worksheets/sheet1.xml", change)
     source, before, summary = harvest_twice(
         agency, lambda body, kind: file_server.put("/danh-muc.xlsx", body, kind), workbook(2), XLSX_TYPE, hostile, XLSX_TYPE)
     assert_refused_and_intact(summary, source["id"], before, "DTD", "refused")
@@ -248,7 +237,7 @@ def test_a_workbook_declaring_a_dtd_is_refused_and_the_harvested_datasets_stay(a
 
 def test_a_zip_bomb_workbook_is_refused_and_the_harvested_datasets_stay(agency, file_server):
     padding = b" " * (spreadsheet.MAX_UNZIPPED + 1)  # whitespace between elements: valid XML
-    bomb = rewrite_part(workbook(3), "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + padding))
+    bomb = rewrite_zip(workbook(3), "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + padding))
     assert len(bomb) < 200_000  # what the agency's server sends: small
     source, before, summary = harvest_twice(
         agency, lambda body, kind: file_server.put("/danh-muc.xlsx", body, kind), workbook(2), XLSX_TYPE, bomb, XLSX_TYPE)

@@ -127,6 +127,14 @@ def _transition(user: dict, dataset: dict, to: str, reason: str = "") -> None:
                         id=dataset["id"], to=to, reason=reason)
 
 
+def assert_vietnamese(body: str, vietnamese: tuple[str, ...], english: tuple[str, ...]) -> None:
+    """The page shows the Vietnamese texts and none of their English originals."""
+    for text in vietnamese:
+        assert text in body, text
+    for text in english:
+        assert text not in body, text
+
+
 def test_an_agency_editor_reads_the_review_workflow_of_a_returned_dataset_in_vietnamese(
     agency: Agency, app  # type: ignore[no-untyped-def]
 ) -> None:
@@ -135,12 +143,9 @@ def test_an_agency_editor_reads_the_review_workflow_of_a_returned_dataset_in_vie
     _transition(agency.reviewer, dataset, "returned", "Cần bổ sung giấy phép")
     page = app.get(f"/dataset/{dataset['name']}", headers={"Authorization": _token(agency.editor["name"])})
     assert page.status_code == 200
-    body = page.body
-    for vietnamese in ("Quy trình xét duyệt", "Trạng thái", "Chờ xét duyệt", "Trả lại để chỉnh sửa",
-                       "Lý do", "Gửi xét duyệt", "Cần bổ sung giấy phép"):
-        assert vietnamese in body, vietnamese
-    for english in ("Review workflow", "Submitted for review", "Returned for changes", "Submit for review"):
-        assert english not in body, english
+    assert_vietnamese(page.body, ("Quy trình xét duyệt", "Trạng thái", "Chờ xét duyệt", "Trả lại để chỉnh sửa",
+                                  "Lý do", "Gửi xét duyệt", "Cần bổ sung giấy phép"),
+                      ("Review workflow", "Submitted for review", "Returned for changes", "Submit for review"))
 
 
 def test_a_site_administrator_reads_the_national_sync_page_in_vietnamese(app) -> None:  # type: ignore[no-untyped-def]
@@ -164,9 +169,6 @@ def test_an_agency_reads_its_harvest_job_report_in_vietnamese(app, clean_db, cle
     summary = runner.run_source(runner.find_source(source["name"]))
     page = app.get(f"/harvest/job-report/{summary.job_id}", headers={"Authorization": _token(sysadmin["name"])})
     assert page.status_code == 200
-    body = page.body
-    for vietnamese in ("Báo cáo đợt thu thập", "Đã hoàn thành", "Tạo mới", "Không thay đổi",
-                       "Lỗi bộ dữ liệu và giá trị chưa ánh xạ", "Nhập dữ liệu", "Chủ đề không có"):
-        assert vietnamese in body, vietnamese
-    for english in ("Harvest job report", "Finished", "Unchanged", "Import</td>"):
-        assert english not in body, english
+    assert_vietnamese(page.body, ("Báo cáo đợt thu thập", "Đã hoàn thành", "Tạo mới", "Không thay đổi",
+                                  "Lỗi bộ dữ liệu và giá trị chưa ánh xạ", "Nhập dữ liệu", "Chủ đề không có"),
+                      ("Harvest job report", "Finished", "Unchanged", "Import</td>"))

@@ -10,15 +10,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import helpers
 
 from tests.national import NationalPortal
-from tests.publishing_fixtures import Agency, agency, as_user, make_dataset, publish  # noqa: F401
-
-
-@pytest.fixture
-def national(clean_national: NationalPortal, monkeypatch) -> NationalPortal:  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.url", clean_national.url)
-    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.api_token", clean_national.api_token)
-    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.retry_delay", "0")
-    return clean_national
+from tests.publishing_fixtures import Agency, agency, as_user, make_dataset, national, publish  # noqa: F401
 
 
 @pytest.fixture

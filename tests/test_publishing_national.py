@@ -10,16 +10,8 @@ from ckan.tests import factories, helpers
 
 from tests.national import NationalPortal
 from tests.publishing_fixtures import (  # noqa: F401
-    Agency, agency, as_user, city_fields, file_server, free_port, make_dataset, publish, served_portal,
+    Agency, agency, as_user, city_fields, file_server, free_port, make_dataset, national, publish, served_portal,
 )
-
-
-@pytest.fixture
-def national(clean_national: NationalPortal, monkeypatch) -> NationalPortal:  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.url", clean_national.url)
-    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.api_token", clean_national.api_token)
-    monkeypatch.setitem(tk.config, "ckanext.cityopendata.national.retry_delay", "0")
-    return clean_national
 
 
 def sync_all(cli) -> str:  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import unicodedata
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from ckanext.cityopendata.validation import schema_source
 from ckanext.cityopendata.validation.limits import Limits
 from ckanext.cityopendata.validation.pipeline import validate_file
-from tests.validation_fixtures import FIXTURES
+from tests.validation_fixtures import FIXTURES, rewrite_zip
 
 SCHEMA = json.loads((FIXTURES / "bus_stops.schema.json").read_text(encoding="utf-8"))
 
@@ -158,16 +157,6 @@ def xlsx_bytes(rows: list[list[Any]]) -> bytes:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
-
-
-def rewrite_zip(data: bytes, member: str, transform: Any) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            target.writestr(info.filename, transform(content) if info.filename == member else content)
     return out.getvalue()
 
 

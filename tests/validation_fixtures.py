@@ -1,11 +1,13 @@
 """Fixtures of the validation tests: the real job queue run by an in-process RQ worker, a local file server."""
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -13,6 +15,17 @@ from typing import Any, Callable, Iterator
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "validation"
+
+
+def rewrite_zip(data: bytes, member: str, transform: Callable[[bytes], bytes]) -> bytes:
+    """The zip ``data`` (an XLSX workbook) with its part ``member`` rewritten, compressed as Excel does."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info.filename, transform(content) if info.filename == member else content)
+    return out.getvalue()
 
 
 def fixture_bytes(name: str) -> bytes:
