@@ -180,16 +180,21 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_inflates(tmp_path: Path) -> None:
     assert "zip bomb" in report["message"]
 
 
-def test_an_xlsx_with_a_dtd_and_entities_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("utf16", [False, True], ids=["utf-8", "utf-16"])
+def test_an_xlsx_with_a_dtd_and_entities_is_refused(tmp_path: Path, utf16: bool) -> None:
     def with_entities(content: bytes) -> bytes:
-        head, _, body = content.partition(b"?>")
-        return head + b'?><!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + body
+        _, _, body = content.rpartition(b"?>")  # openpyxl writes sheets without an XML declaration
+        document = (b'<?xml version="1.0" encoding="UTF-8"?>'
+                    b'<!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + body)
+        if utf16:  # invisible to a byte search for "<!DOCTYPE"; expat reads the declared encoding
+            document = document.replace(b'"UTF-8"', b'"UTF-16"').decode("utf-8").encode("utf-16")
+        return document
 
     path = tmp_path / "xxe.xlsx"
     path.write_bytes(rewrite_zip(xlsx_bytes([["a"], [1]]), "xl/worksheets/sheet1.xml", with_entities))
     report = validate_file(path, "xlsx", None, "inferred", Limits())
     assert report["status"] == "error"
-    assert "DTD" in report["message"]
+    assert "DTD" in report["message"] and "sheet1.xml" in report["message"]
 
 
 def test_empty_undecodable_and_binary_files_get_a_clear_error(tmp_path: Path) -> None:
