@@ -57,8 +57,6 @@ CITY_FIELDS = (
     "original_id", "original_url", "harvested_at",
 )
 RETRIES = 3
-# Context key read by the publishing plugin (publishing/workflow.py DIGEST_KEY).
-DIGEST_KEY = "cityopendata_harvest_digest"
 
 
 class SourceError(Exception):
@@ -524,6 +522,8 @@ class CityHarvester(HarvesterBase):
         own_activity = self.defer_index_commit
         context = dict(self._context(), defer_commit=True, return_id_only=True)
         if own_activity:
+            from ckanext.cityopendata.publishing.workflow import DIGEST_KEY
+
             context[DIGEST_KEY] = True  # the run mails reviewers one digest at its end
         with tk.signals.action_succeeded.muted() if own_activity else contextlib.nullcontext():
             package_id = tk.get_action(action)(context, package)

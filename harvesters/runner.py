@@ -93,18 +93,22 @@ def close_open_jobs(source: HarvestSource, reason: str) -> int:
             .filter(HarvestJob.source_id == source.id, HarvestJob.status.in_(["New", "Running"])).all())
     now = dt.datetime.utcnow()
     for job in jobs:
-        for obj in (model.Session.query(HarvestObject)
-                    .filter(HarvestObject.harvest_job_id == job.id,
-                            HarvestObject.state.notin_(["COMPLETE", "ERROR"])).all()):
-            obj.state = "ERROR"
-            obj.report_status = "errored"
-            model.Session.add(HarvestObjectError(object=obj, message=reason, stage="Import"))
+        _error_unfinished(job.id, reason)
         job.status = "Finished"
         job.finished = now
         job.gather_finished = job.gather_finished or now
         model.Session.add(HarvestGatherError(job=job, message=reason))
     model.Session.commit()
     return len(jobs)
+
+
+def _error_unfinished(job_id: str, reason: str) -> None:
+    """Mark the job's objects that were never imported errored, with ``reason`` (uncommitted)."""
+    for obj in (model.Session.query(HarvestObject)
+                .filter(HarvestObject.harvest_job_id == job_id,
+                        HarvestObject.state.notin_(["COMPLETE", "ERROR"])).all()):
+        obj.state, obj.report_status = "ERROR", "errored"
+        model.Session.add(HarvestObjectError(object=obj, message=reason, stage="Import"))
 
 
 def import_workers(count: int, requested: Optional[int] = None) -> int:
@@ -218,14 +222,7 @@ def _import_in_processes(harvester: CityHarvester, job_id: str, ids: list[str], 
     crashed = [child.exitcode for child in children if child.exitcode != 0]
     if crashed:
         log.error("%d import process(es) of job %s stopped (exit codes %s)", len(crashed), job_id, crashed)
-        left = (model.Session.query(HarvestObject)
-                .filter(HarvestObject.harvest_job_id == job_id, HarvestObject.id.in_(ids),
-                        HarvestObject.state.notin_(["COMPLETE", "ERROR"])).all())
-        for obj in left:
-            obj.state, obj.report_status = "ERROR", "errored"
-            model.Session.add(HarvestObjectError(
-                object=obj, stage="Import",
-                message=tk._("Not imported: the import process stopped; the next run imports it")))
+        _error_unfinished(job_id, tk._("Not imported: the import process stopped; the next run imports it"))
         model.Session.commit()
 
 
@@ -248,17 +245,17 @@ def _import_chunk(harvester: CityHarvester, ids: list[str], done: Any, parent: i
 
 def _import_many(harvester: object, ids: Iterable[str], progress: Optional[Callable[[int], object]]) -> None:
     """Import ``ids`` one by one; our harvesters hand what they imported to validation in batches."""
-    batched = isinstance(harvester, CityHarvester) and harvester.validation_batch is not None
+    batched = harvester if isinstance(harvester, CityHarvester) and harvester.validation_batch is not None else None
     try:
         for object_id in ids:
             _fetch_and_import(harvester, object_id)
             if progress:
                 progress(1)
-            if batched and len(harvester.validation_batch or []) >= VALIDATION_BATCH:  # type: ignore[attr-defined]
-                harvester.flush_validation()  # type: ignore[attr-defined]
+            if batched and len(batched.validation_batch or []) >= VALIDATION_BATCH:
+                batched.flush_validation()
     finally:
         if batched:
-            harvester.flush_validation()  # type: ignore[attr-defined]
+            batched.flush_validation()
 
 
 def _import_lean(harvester: CityHarvester, obj: HarvestObject) -> None:

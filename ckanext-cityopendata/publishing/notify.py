@@ -84,11 +84,21 @@ def transition_made(package_id: str, before: str, after: str, actor: Optional[st
         lines.append(tk._("Comment: {reason}").format(reason=reason))
     lines.append(url)
     body = "\n".join(lines)
-    for user in recipients:
+    _mail(recipients, subject, body, pkg.name)
+
+
+def _mail(users: list[model.User], subject: str, body: str, about: str) -> int:
+    """Mail each user who has an address; a failure is logged, never raised. Returns mails sent."""
+    sent = 0
+    for user in users:
+        if not user.email:
+            continue
         try:
             mailer.mail_user(user, subject, body)
+            sent += 1
         except mailer.MailerException as error:
-            log.warning("could not mail %s about %s: %s", user.name, pkg.name, error)
+            log.warning("could not mail %s about %s: %s", user.name, about, error)
+    return sent
 
 
 DIGEST_SHOWN = 20
@@ -132,12 +142,5 @@ def harvest_digest(job_id: str) -> int:
         lines += ["", tk._("All datasets waiting for review: {url}").format(
             url=f"{site_url}/dataset/?q=workflow_state:submitted")]
         body = "\n".join(lines)
-        for user in reviewers_of(owner_org):
-            if not user.email:
-                continue
-            try:
-                mailer.mail_user(user, subject, body)
-                sent += 1
-            except mailer.MailerException as error:
-                log.warning("could not mail %s about harvest job %s: %s", user.name, job_id, error)
+        sent += _mail(reviewers_of(owner_org), subject, body, f"harvest job {job_id}")
     return sent
