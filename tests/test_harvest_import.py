@@ -149,3 +149,26 @@ def test_a_parallel_run_killed_half_way_stops_its_import_processes_and_a_rerun_c
     assert summary.failed == 0 and summary.created + summary.unchanged == 60
     datasets = harvested(source["id"])
     assert len(datasets) == 60 and len({field(d, "original_id") for d in datasets}) == 60
+
+
+@pytest.mark.ckan_config("ckan.hide_activity_from_users", "nobody-at-all")  # show the harvest's activities
+def test_the_activity_of_a_harvested_dataset_waiting_for_review_stays_private(agency, file_server):
+    from ckan.tests import helpers
+
+    rows = [("cho-duyet", "Danh sách trạm quan trắc", "https://example.org/tram.csv"),
+            ("cong-khai", "Danh sách công viên", "https://example.org/cong-vien.csv")]
+    waiting = make_source(agency, "cityopendata_spreadsheet", file_server.put("/a.csv", catalogue(rows[:1]), CSV_TYPE),
+                          config={"publish_policy": "review"}, name="nguon-cho-duyet")
+    public = make_source(agency, "cityopendata_spreadsheet", file_server.put("/b.csv", catalogue(rows[1:]), CSV_TYPE),
+                         name="nguon-cong-khai")
+    for source in (waiting, public):
+        assert runner.run_source(runner.find_source(source["name"])).created == 1
+
+    anonymous = {"user": "", "ignore_auth": False}
+    titles = [a["data"]["package"]["title"] for a in helpers.call_action(
+        "recently_changed_packages_activity_list", context=dict(anonymous), limit=100)]
+    assert "Danh sách công viên" in titles
+    assert "Danh sách trạm quan trắc" not in titles
+    seen_by_agency = [a["data"]["package"]["title"] for a in helpers.call_action(
+        "recently_changed_packages_activity_list", context={"user": agency["sysadmin"]}, limit=100)]
+    assert "Danh sách trạm quan trắc" in seen_by_agency
